@@ -1,0 +1,134 @@
+"""The app database: an engine from the `fantasy_db` connection, sessions and advisory locks.
+
+`fantasy_db` is read as Airflow reads any connection (`AIRFLOW_CONN_FANTASY_DB` first, then the
+secrets backends and the metadata database), so the CLI and the tasks agree. Both a postgres
+connection and a sqlite one (`sqlite:////abs/path.db`) work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from fantasy_jobs.errors import ConfigError, JobAlreadyRunning
+
+log = logging.getLogger(__name__)
+
+CONN_ID = "fantasy_db"
+_engines: dict[str, Engine] = {}
+
+
+def url_from_connection(conn) -> str:
+    """A SQLAlchemy URL for an Airflow connection of type postgres or sqlite."""
+    conn_type = (conn.conn_type or "").lower()
+    if conn_type in ("postgres", "postgresql"):
+        auth = ""
+        if conn.login:
+            auth = quote(conn.login, safe="")
+            if conn.password:
+                auth += ":" + quote(conn.password, safe="")
+            auth += "@"
+        host = conn.host or "localhost"
+        port = f":{conn.port}" if conn.port else ""
+        query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in (conn.extra_dejson or {}).items())
+        return f"postgresql+psycopg://{auth}{host}{port}/{conn.schema or ''}" + (f"?{query}" if query else "")
+    if conn_type == "sqlite":
+        path = conn.schema or conn.host
+        if not path:
+            raise ConfigError(f"connection {CONN_ID!r} of type sqlite names no file")
+        return f"sqlite:///{path}"
+    raise ConfigError(f"connection {CONN_ID!r} has type {conn.conn_type!r}; expected postgres or sqlite")
+
+
+def database_url(conn_id: str = CONN_ID) -> str:
+    """The SQLAlchemy URL of the app database from the Airflow connection `conn_id`."""
+    from airflow.sdk import BaseHook
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as exc:
+        raise ConfigError(
+            f"connection {conn_id!r} is not configured: set AIRFLOW_CONN_{conn_id.upper()} "
+            f"(e.g. sqlite:////path/app.db or postgresql://user:pass@host:5432/db) or add it in the UI"
+        ) from exc
+    return url_from_connection(conn)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """A new engine for `url`, with the settings every job relies on."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url`, or for the `fantasy_db` connection; one per URL per process."""
+    url = url or database_url()
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = sessionmaker(engine, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for `name`."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[Connection | None]:
+    """Hold the PostgreSQL session advisory lock `name` for the block, or raise JobAlreadyRunning.
+
+    On SQLite (one writer at a time anyway) this is a no-op. The lock lives on its own connection
+    and ends with it, so a killed process never leaves it behind.
+    """
+    if engine.dialect.name != "postgresql":
+        yield None
+        return
+    key = lock_key(name)
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        if not got:
+            raise JobAlreadyRunning(f"{name} is already running (advisory lock {key} is held)")
+        try:
+            yield conn
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()

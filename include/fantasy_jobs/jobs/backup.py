@@ -1,0 +1,270 @@
+"""backup_database: pg_dump (custom format) or SQLite's online backup, verified and kept 7 daily + 4 weekly.
+
+A backup is written under a temporary name and renamed only when complete and verified, so a
+killed run never leaves a file that looks like a good backup. Retention deletes only files whose
+name this job makes (`fantasy_db-YYYYMMDDTHHMMSSZ.dump|sqlite3`). The folder is a path or an
+object-storage URL (Airflow's ObjectStoragePath, e.g. s3://conn_id@bucket/prefix).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import URL
+
+from fantasy_jobs import settings
+from fantasy_jobs.db import session_scope
+from fantasy_jobs.errors import ConfigError, PermanentJobError
+from fantasy_jobs.runtime import JobContext, JobResult
+from fantasy_jobs.schema import Backup, utcnow
+from fantasy_jobs.timeutil import to_league
+
+BACKUP_NAME = re.compile(r"^fantasy_db-(\d{8}T\d{6}Z)\.(dump|sqlite3)$")
+
+
+# --- where backups go ---------------------------------------------------------------------
+
+
+class LocalFolder:
+    """A folder on this machine; a finished file is renamed into place atomically."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path).expanduser()
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def staging(self) -> tempfile.TemporaryDirectory:
+        return tempfile.TemporaryDirectory(prefix=".partial-", dir=self.path)
+
+    def put(self, local: Path, name: str) -> str:
+        target = self.path / name
+        os.replace(local, target)
+        return str(target)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.path.iterdir() if p.is_file()]
+
+    def delete(self, name: str) -> None:
+        (self.path / name).unlink(missing_ok=True)
+
+    def location(self, name: str) -> str:
+        return str(self.path / name)
+
+
+class ObjectStorageFolder:
+    """An object-storage URL through Airflow's ObjectStoragePath: upload as .partial, then rename."""
+
+    def __init__(self, url: str) -> None:
+        from airflow.sdk import ObjectStoragePath
+
+        self.base = ObjectStoragePath(url)
+        self.base.mkdir(parents=True, exist_ok=True)
+
+    def staging(self) -> tempfile.TemporaryDirectory:
+        return tempfile.TemporaryDirectory(prefix="fantasy-backup-")
+
+    def put(self, local: Path, name: str) -> str:
+        partial = self.base / f".{name}.partial"
+        with local.open("rb") as source, partial.open("wb") as target:
+            shutil.copyfileobj(source, target, length=1024 * 1024)
+        final = self.base / name
+        partial.rename(final)
+        return str(final)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.base.iterdir() if p.is_file()]
+
+    def delete(self, name: str) -> None:
+        (self.base / name).unlink(missing_ok=True)
+
+    def location(self, name: str) -> str:
+        return str(self.base / name)
+
+
+def backup_folder():
+    configured = settings.get("backup_dir")
+    if not configured:
+        home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+        configured = os.path.join(home, "backups")
+    if "://" in configured:
+        return ObjectStorageFolder(configured)
+    return LocalFolder(configured)
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def backup_time(name: str) -> datetime | None:
+    match = BACKUP_NAME.match(name)
+    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if match else None
+
+
+def files_to_delete(names: Iterable[str], keep_daily: int, keep_weekly: int) -> list[str]:
+    """Which of this job's backups retention removes: all but the `keep_daily` newest and the
+    `keep_weekly` newest weekly ones (a weekly backup is the first one of its fantasy week).
+    Names this job does not make are never returned."""
+    ours = sorted((t, n) for n in names if (t := backup_time(n)) is not None)
+    keep = {n for _, n in ours[-keep_daily:]} if keep_daily else set()
+    first_of_week: dict[tuple[int, int], str] = {}
+    for stamp, name in ours:
+        first_of_week.setdefault(to_league(stamp).isocalendar()[:2], name)
+    weekly = [first_of_week[week] for week in sorted(first_of_week)]
+    if keep_weekly:
+        keep.update(weekly[-keep_weekly:])
+    return [name for _, name in ours if name not in keep]
+
+
+# --- the two engines ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PgTools:
+    pg_dump: str
+    pg_restore: str
+    major: int
+
+
+def _pg_tools(server_major: int) -> PgTools:
+    """pg_dump and pg_restore at least as new as the server, or a clear error."""
+    configured = settings.get("pg_bin_dir")
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: -int(p.parent.name))
+    candidates: list[str | None] = [configured] if configured else [None, *map(str, installed)]
+    found = []
+    for folder in candidates:
+        dump = shutil.which("pg_dump", path=folder) if folder else shutil.which("pg_dump")
+        restore = shutil.which("pg_restore", path=folder) if folder else shutil.which("pg_restore")
+        if not dump or not restore:
+            continue
+        out = subprocess.run([dump, "--version"], capture_output=True, text=True, check=False).stdout
+        match = re.search(r"(\d+)(?:\.\d+)?", out)
+        if not match:
+            continue
+        major = int(match.group(1))
+        found.append(f"{dump} ({major})")
+        if major >= server_major:
+            return PgTools(dump, restore, major)
+    if not found:
+        raise PermanentJobError(
+            "pg_dump was not found: install the PostgreSQL client (e.g. apt-get install postgresql-client) "
+            "or set FANTASY_PG_BIN_DIR to the folder that holds pg_dump and pg_restore"
+        )
+    raise PermanentJobError(
+        f"pg_dump is too old for the PostgreSQL {server_major} server: found {', '.join(found)}; "
+        f"install pg_dump {server_major} or newer or set FANTASY_PG_BIN_DIR"
+    )
+
+
+def _pg_environment(url: URL) -> dict[str, str]:
+    """libpq settings for pg_dump: the password goes through the environment, never argv or a log."""
+    env = dict(os.environ)
+    env.update({"PGHOST": url.host or "localhost", "PGPORT": str(url.port or 5432), "PGDATABASE": url.database or ""})
+    if url.username:
+        env["PGUSER"] = url.username
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    for key, value in url.query.items():
+        if key == "sslmode":
+            env["PGSSLMODE"] = str(value)
+    return env
+
+
+def dump_postgres(ctx: JobContext, target: Path) -> str:
+    with ctx.engine.connect() as conn:
+        server_major = int(conn.execute(text("SHOW server_version_num")).scalar()) // 10000
+    tools = _pg_tools(server_major)
+    env = _pg_environment(ctx.engine.url)
+    ctx.log.info("pg_dump %d (server %d) writing custom-format dump", tools.major, server_major)
+    done = subprocess.run(
+        [tools.pg_dump, "--format=custom", "--no-owner", "--no-password", "--file", str(target)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"pg_dump failed (exit {done.returncode}): {done.stderr.strip()[-1000:]}")
+    listed = subprocess.run([tools.pg_restore, "--list", str(target)], capture_output=True, text=True, check=False)
+    entries = [line for line in listed.stdout.splitlines() if line and not line.startswith(";")]
+    if listed.returncode != 0 or not entries:
+        raise RuntimeError(f"pg_restore --list could not read the dump: {listed.stderr.strip()[-1000:]}")
+    return f"pg_restore --list: {len(entries)} entries"
+
+
+def dump_sqlite(ctx: JobContext, target: Path) -> str:
+    path = ctx.engine.url.database
+    if not path or path == ":memory:":
+        raise ConfigError("fantasy_db is an in-memory SQLite database; there is nothing to back up")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy, pages=4096)  # online: writers are only paused between steps
+        result = copy.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        copy.close()
+        source.close()
+    if result != "ok":
+        raise RuntimeError(f"integrity_check of the SQLite backup failed: {result}")
+    return "integrity_check: ok"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the job ------------------------------------------------------------------------------
+
+
+def backup_database(ctx: JobContext) -> JobResult:
+    backend = ctx.engine.dialect.name
+    if backend not in ("postgresql", "sqlite"):
+        raise ConfigError(f"backup_database supports PostgreSQL and SQLite, not {backend}")
+    folder = backup_folder()
+    stamp = ctx.now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"fantasy_db-{stamp}.{'dump' if backend == 'postgresql' else 'sqlite3'}"
+    keep_daily, keep_weekly = settings.get("backup_keep_daily"), settings.get("backup_keep_weekly")
+    existing = folder.names()
+
+    if ctx.dry_run:
+        doomed = files_to_delete({*existing, name}, keep_daily, keep_weekly)
+        summary = f"dry run: would write {folder.location(name)} and delete {len(doomed)} old backups"
+        ctx.log.info("%s: %s", summary, ", ".join(doomed) or "none")
+        return JobResult(1 + len(doomed), summary, {"would_write": name, "would_delete": doomed})
+
+    with folder.staging() as staging:
+        local = Path(staging) / name
+        verification = dump_postgres(ctx, local) if backend == "postgresql" else dump_sqlite(ctx, local)
+        size, checksum = local.stat().st_size, _sha256(local)
+        location = folder.put(local, name)
+    ctx.log.info("backup written: %s (%d bytes, sha256 %s; %s)", location, size, checksum, verification)
+
+    with session_scope(ctx.engine) as session:
+        row = session.scalar(select(Backup).where(Backup.path == location))
+        if row is None:
+            row = Backup(path=location, backend=backend, taken_for=ctx.now)
+            session.add(row)
+        row.size_bytes, row.checksum, row.verified, row.created_at, row.deleted_at = size, checksum, True, utcnow(), None
+
+    doomed = files_to_delete(folder.names(), keep_daily, keep_weekly)
+    for old in doomed:
+        folder.delete(old)
+        ctx.log.info("retention: deleted %s", old)
+    if doomed:
+        with session_scope(ctx.engine) as session:
+            session.execute(
+                update(Backup)
+                .where(Backup.path.in_([folder.location(n) for n in doomed]), Backup.deleted_at.is_(None))
+                .values(deleted_at=utcnow())
+            )
+    summary = f"backup {name} ({size} bytes) verified; retention deleted {len(doomed)} old backups"
+    return JobResult(1 + len(doomed), summary, {"path": location, "size": size, "sha256": checksum, "deleted": doomed})

@@ -1,0 +1,208 @@
+"""THE job table: one entry per job. DAGs, docs, the CLI and the admin page are built from it.
+
+Cheap to import (DAG files import it at parse time): plain dataclasses, no database, no Airflow.
+A job is registered here only once it really works; later areas add their entries to `JOBS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+Group = Literal["daily", "frequent", "weekly"]
+
+DEFAULT_POOL = "default_pool"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    name: str
+    group: Group
+    area: str
+    entrypoint: str  # "module:function", imported only when the job runs
+    summary: str
+    pool: str = DEFAULT_POOL
+    cron: str | None = None  # None: a daily-chain job that runs after the one above it
+    nominal: str = ""  # a daily-chain job's nominal time, for docs ("02:30")
+    grace: int = 3600  # misfire grace, seconds
+    expected: timedelta = timedelta(minutes=5)  # longer is logged and marked long_running
+    timeout: timedelta = timedelta(minutes=30)
+    retries: int = 3
+    retry_delay: timedelta = timedelta(minutes=1)
+    max_retry_delay: timedelta = timedelta(minutes=15)
+    supports_dry_run: bool = True
+    doc: str = ""
+
+    @property
+    def dag_id(self) -> str:
+        return GROUPS[self.group].dag_id
+
+    @property
+    def schedule_text(self) -> str:
+        """The job's schedule in words (league time)."""
+        if self.cron is None:
+            return f"after the job above it in the daily chain (nominal {self.nominal})"
+        return describe_cron(self.cron)
+
+    @property
+    def doc_md(self) -> str:
+        lines = [
+            f"### {self.name} (`{self.id}`)",
+            "",
+            self.summary,
+            "",
+            f"- **Schedule:** {self.schedule_text}" + (f" (`{self.cron}`)" if self.cron else ""),
+            f"- **Pool:** `{self.pool}`; misfire grace {self.grace} s; expected under {_minutes(self.expected)}",
+            f"- **Retries:** {self.retries}, exponential from {_minutes(self.retry_delay)}, capped at "
+            f"{_minutes(self.max_retry_delay)}; timeout {_minutes(self.timeout)}",
+            f"- **Dry run:** {'supported' if self.supports_dry_run else 'not supported'}",
+        ]
+        if self.doc:
+            lines += ["", self.doc.strip()]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    dag_id: str
+    description: str
+    cron: str | None  # None: one cron per job (MultipleCronTriggerTimetable)
+    max_active_runs: int
+    deadline: timedelta
+    deadline_from: Literal["logical_date", "queued_at"]
+    jobs_required: bool  # a manual run must select at least one job
+    tags: tuple[str, ...] = field(default=())
+
+
+GROUPS: dict[str, GroupSpec] = {
+    "daily": GroupSpec(
+        dag_id="fantasy_daily",
+        description="The nightly chain: backup, ingestion, scoring and analytics, in order.",
+        cron="0 2 * * *",
+        max_active_runs=1,
+        deadline=timedelta(hours=4),  # 02:00 + 4 h: finished by 06:00
+        deadline_from="logical_date",
+        jobs_required=False,
+    ),
+    "frequent": GroupSpec(
+        dag_id="fantasy_frequent",
+        description="Every 5 minutes; each job runs when the run's time matches its own cron.",
+        cron="*/5 * * * *",
+        max_active_runs=3,
+        deadline=timedelta(minutes=15),
+        deadline_from="queued_at",
+        jobs_required=True,
+    ),
+    "weekly": GroupSpec(
+        dag_id="fantasy_weekly",
+        description="Weekly jobs, each at its own time.",
+        cron=None,
+        max_active_runs=1,
+        deadline=timedelta(hours=3),
+        deadline_from="queued_at",
+        jobs_required=True,
+    ),
+}
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        id="backup_database",
+        name="Database backup",
+        group="daily",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.backup:backup_database",
+        summary="pg_dump (custom format) or SQLite online backup, verified, with 7 daily + 4 weekly kept.",
+        pool="fantasy_db_heavy",
+        cron="0 2 * * *",
+        grace=3600,
+        expected=timedelta(minutes=10),
+        timeout=timedelta(hours=1),
+        retries=2,
+        retry_delay=timedelta(minutes=2),
+        doc="A failed backup alerts but does not stop the ingestion below it in the chain. "
+        "A dry run reports the file it would write and the files retention would delete.",
+    ),
+    Job(
+        id="cache_cleanup",
+        name="Cache cleanup",
+        group="frequent",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.cache:cache_cleanup",
+        summary="Deletes expired `cache_entries` rows in batches and logs cache statistics.",
+        cron="*/30 * * * *",
+        grace=600,
+        expected=timedelta(minutes=2),
+        timeout=timedelta(minutes=10),
+        retries=2,
+        retry_delay=timedelta(seconds=30),
+        max_retry_delay=timedelta(minutes=5),
+    ),
+    Job(
+        id="reset_weekly_moves",
+        name="Weekly moves reset",
+        group="weekly",
+        area="fantasy",
+        entrypoint="fantasy_jobs.jobs.weekly:reset_weekly_moves",
+        summary="Starts a new fantasy week: every active league's teams get their weekly moves back, once per week.",
+        cron="0 5 * * 1",
+        grace=3600,
+        expected=timedelta(minutes=1),
+        timeout=timedelta(minutes=15),
+    ),
+)
+
+JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
+
+
+def jobs_of(group: str) -> list[Job]:
+    """The group's jobs in registry order (for the daily group: the chain order)."""
+    return [job for job in JOBS if job.group == group]
+
+
+def get_job(job_id: str) -> Job:
+    """The job with this id; an unknown id is an error naming the known ones."""
+    from fantasy_jobs.errors import InvalidParamsError
+
+    try:
+        return JOBS_BY_ID[job_id]
+    except KeyError:
+        raise InvalidParamsError(f"unknown job {job_id!r}; known jobs: {', '.join(JOBS_BY_ID)}") from None
+
+
+def describe_cron(cron: str) -> str:
+    """A cron expression in words, e.g. 'At 05:00 AM, only on Monday'."""
+    try:
+        from cron_descriptor import Options, get_description
+
+        options = Options()
+        options.use_24hour_time_format = True
+        return get_description(cron, options)
+    except Exception:  # a description is a nicety; never fail over it
+        return cron
+
+
+def _minutes(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def schedule_markdown() -> str:
+    """The schedule table the README embeds (`fantasy-jobs jobs --markdown`)."""
+    rows = [
+        "| job id | group (DAG) | schedule (league time) | cron | pool | grace | retries | timeout |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for job in JOBS:
+        rows.append(
+            f"| `{job.id}` | {job.group} (`{job.dag_id}`) | {job.schedule_text} | "
+            f"{'`' + job.cron + '`' if job.cron else '-'} | `{job.pool}` | {job.grace} s | "
+            f"{job.retries} | {_minutes(job.timeout)} |"
+        )
+    return "\n".join(rows) + "\n"

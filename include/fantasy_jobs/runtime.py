@@ -1,0 +1,278 @@
+"""Runs one job: the gating decision, the tracking row, timing, memory, dry run and logging.
+
+`decide()` says whether a job runs in a given DAG run (cron gating, manual selection, misfire
+grace); `execute()` runs it and records one `job_executions` row; `run_task()` is the thin
+Airflow adapter the DAGs call. The CLI uses `execute()` directly, so tracking is identical.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import resource
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from fantasy_jobs.errors import InvalidParamsError
+from fantasy_jobs.registry import GROUPS, JOBS_BY_ID, Job, get_job, jobs_of
+from fantasy_jobs.timeutil import to_league
+
+log = logging.getLogger(__name__)
+
+Trigger = Literal["scheduled", "manual", "cli"]
+MAX_ERROR_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything about one run of one job that the gating and the tracking need."""
+
+    trigger: Trigger
+    logical_time: datetime  # the job's "now" (aware)
+    started_at: datetime  # when lateness is measured (aware)
+    dry_run: bool = False
+    selected: tuple[str, ...] | None = None  # a manual run's `jobs` param
+    check_misfire: bool = True  # only real scheduled runs can be late (not backfills, not manual)
+    dag_id: str | None = None
+    run_id: str | None = None
+    try_number: int = 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Literal["run", "not_due", "misfire"]
+    reason: str
+    lateness_s: float | None = None
+
+
+@dataclass
+class JobContext:
+    """What a job function receives: its "now" in league time, dry run, the database, a logger."""
+
+    job: Job
+    now: datetime
+    dry_run: bool
+    engine: Any
+    log: logging.Logger
+    execution_id: int | None = None
+
+
+@dataclass
+class JobResult:
+    """What a job function returns: rows changed (or that would change, in a dry run) and a summary."""
+
+    rows_affected: int = 0
+    summary: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_selection(group: str, selected: tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """The `jobs` param of a manual run of `group`, checked: known ids of that group, at least one where required."""
+    ids = [job.id for job in jobs_of(group)]
+    chosen = tuple(selected or ())
+    unknown = [job_id for job_id in chosen if job_id not in ids]
+    if unknown:
+        raise InvalidParamsError(
+            f"params.jobs names {', '.join(map(repr, unknown))}, not a job of {GROUPS[group].dag_id}; "
+            f"choose from: {', '.join(ids)}"
+        )
+    if not chosen and GROUPS[group].jobs_required:
+        raise InvalidParamsError(
+            f"a manual run of {GROUPS[group].dag_id} must select at least one job in params.jobs; "
+            f"choose from: {', '.join(ids)}"
+        )
+    return chosen
+
+
+def decide(job: Job, req: RunRequest) -> Decision:
+    """Whether `job` runs in this run, and why (the reason is logged either way)."""
+    if req.trigger == "cli":
+        return Decision("run", "run from the command line")
+    if req.trigger == "manual":
+        chosen = validate_selection(job.group, req.selected)
+        if job.id in chosen:
+            return Decision("run", f"selected in a manual run (jobs: {', '.join(chosen)})")
+        return Decision("not_due", f"not selected in this manual run (jobs: {', '.join(chosen)})")
+
+    local = to_league(req.logical_time)
+    if job.cron is not None:
+        from croniter import croniter
+
+        if not croniter.match(job.cron, local):
+            return Decision(
+                "not_due",
+                f"not due: its schedule `{job.cron}` ({job.schedule_text}) does not match this run's "
+                f"time {local:%Y-%m-%d %H:%M %Z}",
+            )
+    if req.check_misfire:
+        lateness = (req.started_at - req.logical_time).total_seconds()
+        if lateness > job.grace:
+            return Decision(
+                "misfire",
+                f"misfire: started {lateness:.0f} s after its scheduled time {local:%Y-%m-%d %H:%M %Z}, "
+                f"past its grace of {job.grace} s; skipped so that no backlog piles up",
+                lateness_s=lateness,
+            )
+        return Decision("run", f"due at {local:%Y-%m-%d %H:%M %Z} (started {max(lateness, 0):.0f} s after)")
+    return Decision("run", f"due at {local:%Y-%m-%d %H:%M %Z}")
+
+
+def _load(entrypoint: str) -> Callable[[JobContext], JobResult]:
+    module_name, _, func_name = entrypoint.partition(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def _peak_memory_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def _tracking_values(job: Job, req: RunRequest) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "logical_time": req.logical_time,
+        "dag_id": req.dag_id,
+        "run_id": req.run_id,
+        "try_number": req.try_number,
+        "trigger": req.trigger,
+        "dry_run": req.dry_run,
+        "hostname": socket.gethostname(),
+    }
+
+
+def record_skip(engine, job: Job, req: RunRequest, decision: Decision) -> int:
+    """A `skipped` job_executions row for a misfire (a job that is merely not due writes nothing)."""
+    from fantasy_jobs.db import session_scope
+    from fantasy_jobs.schema import JobExecution, utcnow
+
+    now = utcnow()
+    with session_scope(engine) as session:
+        row = JobExecution(
+            **_tracking_values(job, req),
+            status="skipped",
+            started_at=now,
+            finished_at=now,
+            execution_time_s=0.0,
+            rows_affected=0,
+            error_message=decision.reason,
+            details={"lateness_s": decision.lateness_s},
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | None = None) -> JobResult:
+    """Run `job` once with tracking: a `running` row first, then `completed` or `failed`."""
+    from sqlalchemy import update
+
+    from fantasy_jobs.db import advisory_lock, get_engine, session_scope
+    from fantasy_jobs.schema import JobExecution, utcnow
+
+    logger = logger or logging.getLogger(f"fantasy_jobs.jobs.{job.id}")
+    engine = engine or get_engine()
+    if req.dry_run and not job.supports_dry_run:
+        raise InvalidParamsError(f"{job.id} does not support dry_run")
+
+    with session_scope(engine) as session:
+        row = JobExecution(**_tracking_values(job, req), status="running", started_at=utcnow())
+        session.add(row)
+        session.flush()
+        execution_id = row.id
+
+    def finish(**values: Any) -> None:
+        with session_scope(engine) as session:
+            session.execute(update(JobExecution).where(JobExecution.id == execution_id).values(**values))
+
+    now = to_league(req.logical_time)
+    logger.info(
+        "%s: starting (execution %s, now=%s, trigger=%s, dry_run=%s, try %s)",
+        job.id, execution_id, now.isoformat(), req.trigger, req.dry_run, req.try_number,
+    )
+    started = time.perf_counter()
+    try:
+        func = _load(job.entrypoint)
+        ctx = JobContext(job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id)
+        if req.dry_run:
+            result = func(ctx)
+        else:
+            with advisory_lock(engine, f"fantasy_jobs:{job.id}"):
+                result = func(ctx)
+    except BaseException as exc:  # includes Airflow's task timeout, which is a BaseException
+        elapsed = time.perf_counter() - started
+        message = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        logger.error("%s: failed after %.1f s: %s", job.id, elapsed, message)
+        try:
+            finish(
+                status="failed", finished_at=utcnow(), execution_time_s=round(elapsed, 3),
+                peak_memory_mb=_peak_memory_mb(), error_message=message,
+            )
+        except Exception:  # the database may be what failed; the original error matters more
+            logger.exception("%s: could not record the failure in job_executions", job.id)
+        raise
+    elapsed = time.perf_counter() - started
+    long_running = elapsed > job.expected.total_seconds()
+    if long_running:
+        logger.warning(
+            "%s: long running: took %.1f s, expected under %.0f s", job.id, elapsed, job.expected.total_seconds()
+        )
+    finish(
+        status="completed", finished_at=utcnow(), execution_time_s=round(elapsed, 3),
+        rows_affected=result.rows_affected, peak_memory_mb=_peak_memory_mb(),
+        long_running=long_running, details={"summary": result.summary, **result.details},
+    )
+    logger.info(
+        "%s: completed in %.1f s: %s rows %s. %s",
+        job.id, elapsed, result.rows_affected, "would change (dry run)" if req.dry_run else "affected",
+        result.summary,
+    )
+    return result
+
+
+def run_task(job_id: str) -> dict[str, Any]:
+    """The task callable of every job in the group DAGs (imports stay here, out of parse time)."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from fantasy_jobs.db import get_engine
+    from fantasy_jobs.schema import utcnow
+
+    job = get_job(job_id)
+    context = get_current_context()
+    dag_run, ti, params = context["dag_run"], context["ti"], context["params"]
+    run_type = getattr(dag_run.run_type, "value", dag_run.run_type)
+    logical_time = dag_run.logical_date or dag_run.run_after
+    scheduled = run_type in ("scheduled", "backfill")
+    # In the daily chain lateness is measured once, at the chain's start: a job that waited on the
+    # one above it is not late. Other groups measure each task's own start.
+    if job.group == "daily":
+        started_at = dag_run.start_date or utcnow()
+    else:
+        started_at = ti.start_date or utcnow()
+    req = RunRequest(
+        trigger="scheduled" if scheduled else "manual",
+        logical_time=logical_time,
+        started_at=started_at,
+        dry_run=bool(params.get("dry_run", False)),
+        selected=None if scheduled else tuple(params.get("jobs") or ()),
+        check_misfire=run_type == "scheduled",
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        try_number=ti.try_number,
+    )
+    decision = decide(job, req)
+    log.info("%s: %s", job.id, decision.reason)
+    if decision.action == "not_due":
+        raise AirflowSkipException(decision.reason)
+    if decision.action == "misfire":
+        record_skip(get_engine(), job, req, decision)
+        log.warning("%s: %s", job.id, decision.reason)
+        raise AirflowSkipException(decision.reason)
+    result = execute(job, req, logger=log)
+    return {"job_id": job.id, "rows_affected": result.rows_affected, "summary": result.summary, "dry_run": req.dry_run}
+
+
+__all__ = ["JOBS_BY_ID", "Decision", "JobContext", "JobResult", "RunRequest", "decide", "execute", "run_task"]

@@ -1,0 +1,488 @@
+"""SQLAlchemy 2 models of the app tables the jobs read and write (DESIGN section 5).
+
+The web app owns this schema in production; this is a faithful model of the tables the jobs
+touch, used to create them for the demo and the tests, on PostgreSQL 15+ and SQLite alike.
+Roster, draft and trade references carry no foreign keys, as in the app: orphans can exist.
+Timestamps are stored in UTC (`UtcDateTime`) and come back timezone-aware on both dialects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp stored as UTC; naive input is rejected, output is always aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "pk": "pk_%(table_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JsonType, Any: JsonType}
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigId, primary_key=True, autoincrement=True)
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow, server_default=func.current_timestamp())
+
+
+# --- WNBA data (written by ingestion, keyed by ESPN ids) -----------------------------------
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = _id()
+    espn_id: Mapped[str] = mapped_column(String(32), unique=True)
+    abbreviation: Mapped[str] = mapped_column(String(8))
+    location: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128))
+    conference: Mapped[str | None] = mapped_column(String(16))
+    color: Mapped[str | None] = mapped_column(String(8))
+    logo_url: Mapped[str | None] = mapped_column(String(512))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Player(Base):
+    __tablename__ = "players"
+    id: Mapped[int] = _id()
+    espn_id: Mapped[str] = mapped_column(String(32), unique=True)
+    full_name: Mapped[str] = mapped_column(String(128))
+    position: Mapped[str | None] = mapped_column(String(8))
+    jersey: Mapped[str | None] = mapped_column(String(8))
+    height_in: Mapped[float | None] = mapped_column(Float)
+    weight_lb: Mapped[float | None] = mapped_column(Float)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    college: Mapped[str | None] = mapped_column(String(128))
+    team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id"), index=True)
+    status: Mapped[str | None] = mapped_column(String(32))
+    injury_status: Mapped[str | None] = mapped_column(String(64))
+    headshot_url: Mapped[str | None] = mapped_column(String(512))
+    profile_updated_at: Mapped[datetime | None]
+
+
+class Game(Base):
+    __tablename__ = "games"
+    id: Mapped[int] = _id()
+    espn_id: Mapped[str] = mapped_column(String(32), unique=True)
+    season: Mapped[int] = mapped_column(Integer, index=True)
+    season_type: Mapped[int] = mapped_column(Integer, default=2)  # ESPN: 1 pre, 2 regular, 3 post
+    start_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    home_team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id"))
+    away_team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id"))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled in_progress final postponed canceled
+    home_score: Mapped[int | None] = mapped_column(Integer)
+    away_score: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class PlayerGameStats(Base):
+    __tablename__ = "player_game_stats"
+    __table_args__ = (UniqueConstraint("game_id", "player_id"),)
+    id: Mapped[int] = _id()
+    game_id: Mapped[int] = mapped_column(BigId, ForeignKey("games.id"))
+    player_id: Mapped[int] = mapped_column(BigId, ForeignKey("players.id"), index=True)
+    team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id"))
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+    fgm: Mapped[int] = mapped_column(Integer, default=0)
+    fga: Mapped[int] = mapped_column(Integer, default=0)
+    fg3m: Mapped[int] = mapped_column(Integer, default=0)
+    fg3a: Mapped[int] = mapped_column(Integer, default=0)
+    ftm: Mapped[int] = mapped_column(Integer, default=0)
+    fta: Mapped[int] = mapped_column(Integer, default=0)
+    oreb: Mapped[int] = mapped_column(Integer, default=0)
+    dreb: Mapped[int] = mapped_column(Integer, default=0)
+    reb: Mapped[int] = mapped_column(Integer, default=0)
+    ast: Mapped[int] = mapped_column(Integer, default=0)
+    stl: Mapped[int] = mapped_column(Integer, default=0)
+    blk: Mapped[int] = mapped_column(Integer, default=0)
+    tov: Mapped[int] = mapped_column(Integer, default=0)
+    pf: Mapped[int] = mapped_column(Integer, default=0)
+    pts: Mapped[int] = mapped_column(Integer, default=0)
+    plus_minus: Mapped[int | None] = mapped_column(Integer)
+    did_not_play: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Standing(Base):
+    __tablename__ = "standings"
+    __table_args__ = (UniqueConstraint("season", "team_id"),)
+    id: Mapped[int] = _id()
+    season: Mapped[int] = mapped_column(Integer)
+    team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id"))
+    wins: Mapped[int] = mapped_column(Integer, default=0)
+    losses: Mapped[int] = mapped_column(Integer, default=0)
+    win_pct: Mapped[float | None] = mapped_column(Float)
+    games_behind: Mapped[float | None] = mapped_column(Float)
+    conference_rank: Mapped[int | None] = mapped_column(Integer)
+    streak: Mapped[str | None] = mapped_column(String(16))
+    home_record: Mapped[str | None] = mapped_column(String(16))
+    road_record: Mapped[str | None] = mapped_column(String(16))
+    last_ten: Mapped[str | None] = mapped_column(String(16))
+    clincher: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = _updated()
+
+
+class IngestLog(Base):
+    __tablename__ = "ingest_logs"
+    id: Mapped[int] = _id()
+    source: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(512))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    rows_upserted: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Fantasy data (written by the app, read and maintained by the jobs) --------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = _id()
+    email: Mapped[str] = mapped_column(String(256), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class League(Base):
+    __tablename__ = "leagues"
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(String(128))
+    season: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="drafting", index=True)  # drafting active completed archived
+    scoring_settings: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    max_teams: Mapped[int] = mapped_column(Integer, default=10)
+    roster_size: Mapped[int] = mapped_column(Integer, default=10)
+    max_weekly_moves: Mapped[int] = mapped_column(Integer, default=3)
+    current_week: Mapped[int | None] = mapped_column(Integer)  # fantasy week key, see timeutil
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
+
+
+class FantasyTeam(Base):
+    __tablename__ = "fantasy_teams"
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId, index=True)
+    owner_user_id: Mapped[int | None] = mapped_column(BigId)
+    name: Mapped[str] = mapped_column(String(128))
+    weekly_moves_used: Mapped[int] = mapped_column(Integer, default=0)
+    moves_reset_week: Mapped[int | None] = mapped_column(Integer)  # fantasy week key of the last reset
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class RosterSlot(Base):
+    __tablename__ = "roster_slots"
+    id: Mapped[int] = _id()
+    fantasy_team_id: Mapped[int] = mapped_column(BigId, index=True)
+    player_id: Mapped[int] = mapped_column(BigId, index=True)
+    slot: Mapped[str] = mapped_column(String(8))  # G F C UTIL BENCH IR
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    released_at: Mapped[datetime | None]
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled in_progress completed
+    rounds: Mapped[int] = mapped_column(Integer)
+    current_pick: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+
+class DraftPick(Base):
+    __tablename__ = "draft_picks"
+    __table_args__ = (UniqueConstraint("draft_id", "pick_number"),)
+    id: Mapped[int] = _id()
+    draft_id: Mapped[int] = mapped_column(BigId)
+    pick_number: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    fantasy_team_id: Mapped[int] = mapped_column(BigId)
+    player_id: Mapped[int | None] = mapped_column(BigId)
+    picked_at: Mapped[datetime | None]
+
+
+class Trade(Base):
+    __tablename__ = "trades"
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed accepted rejected canceled
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    accepted_at: Mapped[datetime | None]
+
+
+class TradeItem(Base):
+    __tablename__ = "trade_items"
+    id: Mapped[int] = _id()
+    trade_id: Mapped[int] = mapped_column(BigId, index=True)
+    from_team_id: Mapped[int] = mapped_column(BigId)
+    to_team_id: Mapped[int] = mapped_column(BigId)
+    player_id: Mapped[int] = mapped_column(BigId)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(BigId)
+    kind: Mapped[str] = mapped_column(String(32))  # in_app, webhook
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending sending sent failed dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class CacheEntry(Base):
+    __tablename__ = "cache_entries"
+    id: Mapped[int] = _id()
+    key: Mapped[str] = mapped_column(String(256), unique=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+# --- Written by the jobs -------------------------------------------------------------------
+
+
+class ScoringProfile(Base):
+    __tablename__ = "scoring_profiles"
+    id: Mapped[int] = _id()
+    weights_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    weights: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class FantasyPoints(Base):
+    __tablename__ = "fantasy_points"
+    __table_args__ = (UniqueConstraint("profile_id", "player_id", "game_id"),)
+    id: Mapped[int] = _id()
+    profile_id: Mapped[int] = mapped_column(BigId)
+    player_id: Mapped[int] = mapped_column(BigId, index=True)
+    game_id: Mapped[int] = mapped_column(BigId, index=True)
+    week: Mapped[int] = mapped_column(Integer, index=True)
+    points: Mapped[float] = mapped_column(Float)
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class TeamWeekScore(Base):
+    __tablename__ = "team_week_scores"
+    __table_args__ = (UniqueConstraint("fantasy_team_id", "week"),)
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId, index=True)
+    fantasy_team_id: Mapped[int] = mapped_column(BigId)
+    week: Mapped[int] = mapped_column(Integer)
+    points: Mapped[float] = mapped_column(Float, default=0.0)
+    bonus_points: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class WeeklyBonus(Base):
+    __tablename__ = "weekly_bonuses"
+    __table_args__ = (UniqueConstraint("league_id", "week", "fantasy_team_id", "bonus_type"),)
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId)
+    week: Mapped[int] = mapped_column(Integer)
+    fantasy_team_id: Mapped[int] = mapped_column(BigId)
+    bonus_type: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class PlayerConsistency(Base):
+    __tablename__ = "player_consistency"
+    __table_args__ = (UniqueConstraint("player_id", "season"),)
+    id: Mapped[int] = _id()
+    player_id: Mapped[int] = mapped_column(BigId)
+    season: Mapped[int] = mapped_column(Integer)
+    games: Mapped[int] = mapped_column(Integer)
+    mean_points: Mapped[float | None] = mapped_column(Float)
+    stddev_points: Mapped[float | None] = mapped_column(Float)
+    coefficient_of_variation: Mapped[float | None] = mapped_column(Float)
+    consistency_score: Mapped[float | None] = mapped_column(Float)
+    rated: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class LeagueScoringTrend(Base):
+    __tablename__ = "league_scoring_trends"
+    __table_args__ = (UniqueConstraint("league_id", "week"),)
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId)
+    week: Mapped[int] = mapped_column(Integer)
+    teams: Mapped[int] = mapped_column(Integer)
+    mean_points: Mapped[float | None] = mapped_column(Float)
+    median_points: Mapped[float | None] = mapped_column(Float)
+    stddev_points: Mapped[float | None] = mapped_column(Float)
+    change_from_previous: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class TradeImpact(Base):
+    __tablename__ = "trade_impacts"
+    __table_args__ = (UniqueConstraint("trade_id", "fantasy_team_id"),)
+    id: Mapped[int] = _id()
+    trade_id: Mapped[int] = mapped_column(BigId)
+    league_id: Mapped[int] = mapped_column(BigId, index=True)
+    fantasy_team_id: Mapped[int] = mapped_column(BigId)
+    points_received: Mapped[float] = mapped_column(Float, default=0.0)
+    points_given: Mapped[float] = mapped_column(Float, default=0.0)
+    net_points: Mapped[float] = mapped_column(Float, default=0.0)
+    games: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class PowerRanking(Base):
+    __tablename__ = "power_rankings"
+    __table_args__ = (UniqueConstraint("league_id", "week", "fantasy_team_id"),)
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigId)
+    week: Mapped[int] = mapped_column(Integer)
+    fantasy_team_id: Mapped[int] = mapped_column(BigId)
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    previous_rank: Mapped[int | None] = mapped_column(Integer)
+    season_points: Mapped[float] = mapped_column(Float, default=0.0)
+    recent_points: Mapped[float] = mapped_column(Float, default=0.0)
+    consistency: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class DataQualityResult(Base):
+    __tablename__ = "data_quality_results"
+    id: Mapped[int] = _id()
+    check_name: Mapped[str] = mapped_column(String(64), index=True)
+    ran_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # passed failed error
+    issue_count: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class JobExecution(Base):
+    __tablename__ = "job_executions"
+    __table_args__ = (Index("ix_job_executions_job_started", "job_id", "started_at"),)
+    id: Mapped[int] = _id()
+    job_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running completed failed skipped
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime | None]
+    execution_time_s: Mapped[float | None] = mapped_column(Float)
+    rows_affected: Mapped[int | None] = mapped_column(Integer)
+    peak_memory_mb: Mapped[float | None] = mapped_column(Float)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    logical_time: Mapped[datetime | None]
+    dag_id: Mapped[str | None] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(256))
+    try_number: Mapped[int | None] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(16))  # scheduled manual cli
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    long_running: Mapped[bool] = mapped_column(Boolean, default=False)
+    hostname: Mapped[str | None] = mapped_column(String(256))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class Backup(Base):
+    __tablename__ = "backups"
+    id: Mapped[int] = _id()
+    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    backend: Mapped[str] = mapped_column(String(16))  # postgresql sqlite
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    checksum: Mapped[str] = mapped_column(String(64))  # sha256 hex
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    taken_for: Mapped[datetime] = mapped_column(UtcDateTime())  # the run's logical time
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+
+# --- Archive tables: what cleanup_old_data moves out of the hot tables ---------------------
+
+ARCHIVED_SOURCES = ("roster_slots", "team_week_scores", "weekly_bonuses", "power_rankings", "league_scoring_trends")
+
+
+def _archive_table(source: Table) -> Table:
+    """A copy of `source`'s columns (ids kept, no constraints) plus `archived_at`."""
+    columns = [Column(c.name, c.type, primary_key=c.primary_key, autoincrement=False) for c in source.columns]
+    columns.append(Column("archived_at", UtcDateTime(), nullable=False, default=utcnow))
+    return Table(f"archived_{source.name}", Base.metadata, *columns)
+
+
+ARCHIVE_TABLES: dict[str, Table] = {
+    name: _archive_table(Base.metadata.tables[name]) for name in ARCHIVED_SOURCES
+}
+
+
+def create_all(engine: Engine) -> list[str]:
+    """Create every table that does not exist yet (safe to run again); returns the table names."""
+    Base.metadata.create_all(engine)
+    return sorted(Base.metadata.tables)
+
+
+def drop_all(engine: Engine) -> None:
+    Base.metadata.drop_all(engine)

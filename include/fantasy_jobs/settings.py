@@ -1,0 +1,80 @@
+"""Settings of the jobs: one home, with defaults, read at run time.
+
+A setting `NAME` is looked up, in order, in the environment variable `FANTASY_NAME`, the Airflow
+Variable `fantasy_name` (only inside a running task or CLI with Airflow configured) and its default.
+Nothing here is read at DAG parse time except `timezone`, which the schedules need.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fantasy_jobs.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    kind: type
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("timezone", "America/New_York", str, "League time zone: crons, fantasy weeks, windows."),
+        Setting("backup_dir", "", str, "Backup folder or object-storage URL; default $AIRFLOW_HOME/backups."),
+        Setting("backup_keep_daily", 7, int, "How many of the newest backups to keep."),
+        Setting("backup_keep_weekly", 4, int, "How many weekly backups (first of each week) to keep."),
+        Setting("pg_bin_dir", "", str, "Folder with pg_dump/pg_restore; default: PATH, then the newest installed."),
+        Setting("cache_batch_size", 5000, int, "Rows per delete batch in cache_cleanup."),
+    )
+}
+
+
+def _from_variable(name: str) -> str | None:
+    """An Airflow Variable `fantasy_<name>`, or None when Airflow has none or is not reachable."""
+    if os.environ.get("FANTASY_SKIP_VARIABLES") == "1":
+        return None
+    try:
+        from airflow.sdk import Variable
+
+        value = Variable.get(f"fantasy_{name}", default=None)
+    except Exception:  # outside a task, or no metadata database: the default applies
+        return None
+    return None if value is None else str(value)
+
+
+def get(name: str) -> Any:
+    """The current value of setting `name`, converted to its type; a bad value is a ConfigError."""
+    try:
+        setting = SETTINGS[name]
+    except KeyError:
+        raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(SETTINGS))}") from None
+    raw = os.environ.get(f"FANTASY_{name.upper()}")
+    source = f"environment variable FANTASY_{name.upper()}"
+    if raw is None:
+        raw = _from_variable(name)
+        source = f"Airflow Variable fantasy_{name}"
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        value = setting.kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} from {source} must be {setting.kind.__name__}, got {raw!r}") from None
+    if setting.kind is int and value < 0:
+        raise ConfigError(f"setting {name} from {source} must not be negative, got {raw!r}")
+    return value
+
+
+def league_timezone() -> ZoneInfo:
+    """The league time zone from FANTASY_TIMEZONE (environment only: schedules need it at parse time)."""
+    name = os.environ.get("FANTASY_TIMEZONE") or SETTINGS["timezone"].default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"FANTASY_TIMEZONE={name!r} is not a known IANA time zone") from None
