@@ -235,13 +235,18 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
 def run_task(job_id: str) -> dict[str, Any]:
     """The task callable of every job in the group DAGs (imports stay here, out of parse time)."""
     from airflow.sdk import get_current_context
+
+    return run_with_context(job_id, get_current_context())
+
+
+def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
+    """Gate and run `job_id` for the DAG run described by an Airflow task `context`."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     from fantasy_jobs.db import get_engine
     from fantasy_jobs.schema import utcnow
 
     job = get_job(job_id)
-    context = get_current_context()
     dag_run, ti, params = context["dag_run"], context["ti"], context["params"]
     run_type = getattr(dag_run.run_type, "value", dag_run.run_type)
     logical_time = dag_run.logical_date or dag_run.run_after
@@ -264,14 +269,14 @@ def run_task(job_id: str) -> dict[str, Any]:
         try_number=ti.try_number,
     )
     decision = decide(job, req)
+    if decision.action == "misfire":
+        log.warning("%s: %s", job.id, decision.reason)
+        record_skip(engine or get_engine(), job, req, decision)
+        raise AirflowSkipException(decision.reason)
     log.info("%s: %s", job.id, decision.reason)
     if decision.action == "not_due":
         raise AirflowSkipException(decision.reason)
-    if decision.action == "misfire":
-        record_skip(get_engine(), job, req, decision)
-        log.warning("%s: %s", job.id, decision.reason)
-        raise AirflowSkipException(decision.reason)
-    result = execute(job, req, logger=log)
+    result = execute(job, req, engine=engine, logger=log)
     return {"job_id": job.id, "rows_affected": result.rows_affected, "summary": result.summary, "dry_run": req.dry_run}
 
 

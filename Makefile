@@ -1,0 +1,32 @@
+# The README's two commands: `make run` (the demo on SQLite, Airflow standalone on 127.0.0.1:8080)
+# and `make test` (the whole suite, with the PostgreSQL it needs). Both set up a fresh clone.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint schedule-table clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+run: install
+	bash scripts/run_local.sh
+
+test: install
+	bash scripts/ensure_test_services.sh
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+schedule-table: install
+	$(BIN)/fantasy-jobs jobs --markdown
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache test-artifacts

@@ -1,0 +1,103 @@
+"""Shared fixtures: a real PostgreSQL server, SQLite files, one DagBag, a Slack stand-in.
+
+Airflow is configured before anything imports it: a temporary AIRFLOW_HOME, no examples, the
+repository's dags/ and plugins/ folders.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW_HOME = tempfile.mkdtemp(prefix="fantasy-airflow-home-")
+os.environ.update(
+    AIRFLOW_HOME=AIRFLOW_HOME,
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+    AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+    AIRFLOW__CORE__UNIT_TEST_MODE="False",
+    FANTASY_SKIP_VARIABLES="1",
+)
+os.environ.pop("AIRFLOW_CONN_FANTASY_DB", None)
+os.environ.pop("AIRFLOW_CONN_SLACK_ALERTS", None)
+
+import pytest  # noqa: E402
+
+from tests.support.http_stub import HttpStub  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db_url(request, tmp_path) -> str:
+    """An empty app database URL, once on PostgreSQL and once on SQLite."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres")
+        return server.url(server.create_database())
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def engine(db_url):
+    """An engine on a database with the app schema created."""
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.schema import create_all
+
+    engine = make_engine(db_url)
+    create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(postgres):
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.schema import create_all
+
+    engine = make_engine(postgres.url(postgres.create_database()))
+    create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    """One DagBag for all DAG tests (parsing is the slow part)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO / "dags"))
+
+
+@pytest.fixture
+def slack():
+    stub = HttpStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_home():
+    """A migrated Airflow metadata database (SQLite) for `airflow dags test` subprocesses."""
+    env = airflow_env()
+    subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
+    return AIRFLOW_HOME
+
+
+def airflow_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "PYTEST_"))}
+    env.pop("FANTASY_SKIP_VARIABLES", None)
+    env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"
+    env.update(extra)
+    return env
