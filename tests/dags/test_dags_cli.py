@@ -1,0 +1,132 @@
+"""`airflow dags test` of each DAG, as CI users run it, against a PostgreSQL app database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from sqlalchemy import select, text
+
+from fantasy_jobs.db import make_engine
+from fantasy_jobs.demo import load_demo
+from fantasy_jobs.schema import Backup, CacheEntry, FantasyTeam, JobExecution, create_all
+from tests.conftest import VENV_BIN, airflow_env
+from tests.support.jobs import count, snapshot
+
+pytestmark = pytest.mark.airflow_cli
+
+
+@pytest.fixture
+def app_db(postgres):
+    """A PostgreSQL app database with the demo data; yields (engine, Airflow connection URI)."""
+    name = postgres.create_database("dagtest")
+    engine = make_engine(postgres.url(name))
+    create_all(engine)
+    load_demo(engine)
+    yield engine, postgres.airflow_uri(name)
+    engine.dispose()
+
+
+def dags_test(airflow_home, dag_id: str, conn_uri: str, conf: dict | None = None, **env: str):
+    command = [str(VENV_BIN / "airflow"), "dags", "test", dag_id]
+    if conf is not None:
+        command += ["-c", json.dumps(conf)]
+    return subprocess.run(
+        command, env=airflow_env(AIRFLOW_CONN_FANTASY_DB=conn_uri, **env),
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def executions(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(JobExecution).order_by(JobExecution.id)).all()
+
+
+def slack_conn(stub) -> str:
+    return json.dumps({"conn_type": "slackwebhook", "password": f"{stub.url}/services/T000/B000/XXXX"})
+
+
+def test_daily_runs_the_backup(airflow_home, app_db, tmp_path):
+    engine, uri = app_db
+    done = dags_test(airflow_home, "fantasy_daily", uri, FANTASY_BACKUP_DIR=str(tmp_path / "bk"))
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    (row,) = executions(engine)
+    assert (row.job_id, row.status, row.trigger, row.dag_id, row.try_number) == (
+        "backup_database", "completed", "manual", "fantasy_daily", 1)
+    assert row.run_id.startswith("manual__") and row.rows_affected == 1 and row.peak_memory_mb > 0
+    with engine.connect() as conn:
+        backup = conn.execute(select(Backup)).one()
+    assert backup.verified and backup.path.startswith(str(tmp_path / "bk")) and backup.size_bytes > 10_000
+
+
+def test_frequent_dry_run_changes_nothing_then_real_run_cleans(airflow_home, app_db):
+    engine, uri = app_db
+    before = snapshot(engine, "cache_entries")
+    expired_now = count(engine, CacheEntry, CacheEntry.expires_at < text("CURRENT_TIMESTAMP"))
+    assert expired_now > 0
+    dry = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"], "dry_run": True})
+    assert dry.returncode == 0, dry.stdout[-4000:]
+    assert f"dry run: would delete {expired_now} expired cache_entries rows" in dry.stdout
+    assert snapshot(engine, "cache_entries") == before
+    real = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]})
+    assert real.returncode == 0, real.stdout[-4000:]
+    assert count(engine, CacheEntry) == len(before) - expired_now
+    assert [(r.status, r.dry_run, r.rows_affected) for r in executions(engine)] == [
+        ("completed", True, expired_now), ("completed", False, expired_now)]
+
+
+def test_weekly_resets_moves(airflow_home, app_db):
+    engine, uri = app_db
+    done = dags_test(airflow_home, "fantasy_weekly", uri, {"jobs": ["reset_weekly_moves"]})
+    assert done.returncode == 0, done.stdout[-4000:]
+    with engine.connect() as conn:
+        used = conn.execute(
+            select(FantasyTeam.weekly_moves_used).where(FantasyTeam.moves_reset_week.is_not(None))).scalars().all()
+    assert used and set(used) == {0}
+    (row,) = executions(engine)
+    assert (row.job_id, row.status, row.rows_affected) == ("reset_weekly_moves", "completed", 30)
+
+
+def test_failing_job_is_retried_then_alerts_once(airflow_home, app_db, slack):
+    engine, uri = app_db
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE cache_entries"))  # a failure a retry could fix (table restored later)
+    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]},
+                     AIRFLOW_CONN_SLACK_ALERTS=slack_conn(slack), FANTASY_RETRY_DELAY_SECONDS="1")
+    assert done.returncode != 0
+    rows = executions(engine)
+    assert [(r.status, r.try_number) for r in rows] == [("failed", 1), ("failed", 2), ("failed", 3)]
+    assert "cache_entries" in rows[0].error_message
+    assert len(slack.requests) == 1, [r.body for r in slack.requests]
+    message = slack.requests[0].json()["text"]
+    assert "`cache_cleanup` in `fantasy_frequent`" in message and "*Try:* 3" in message
+    assert "cache_entries" in message and "manual__" in message
+    assert slack.requests[0].path == "/services/T000/B000/XXXX"
+
+
+def test_error_a_retry_cannot_fix_fails_at_once(airflow_home, app_db, slack):
+    engine, uri = app_db
+    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]},
+                     AIRFLOW_CONN_SLACK_ALERTS=slack_conn(slack), FANTASY_CACHE_BATCH_SIZE="lots")
+    assert done.returncode != 0
+    (row,) = executions(engine)
+    assert row.status == "failed" and "FANTASY_CACHE_BATCH_SIZE must be int, got 'lots'" in row.error_message
+    assert len(slack.requests) == 1 and "ConfigError" in slack.requests[0].json()["text"]
+
+
+def test_missing_slack_connection_is_logged_not_a_crash(airflow_home, app_db):
+    engine, uri = app_db
+    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]}, FANTASY_CACHE_BATCH_SIZE="-1")
+    assert done.returncode != 0
+    assert "Slack alert not sent: connection 'slack_alerts' is not configured" in done.stdout
+    assert [r.status for r in executions(engine)] == ["failed"]
+
+
+def test_unknown_job_in_params_is_refused(airflow_home, app_db):
+    engine, uri = app_db
+    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup", "bogus_job"]})
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "bogus_job" in output and "is not one of" in output
+    assert executions(engine) == []
