@@ -67,17 +67,26 @@ def test_misfire_past_grace_skips_with_lateness():
 def test_manual_runs_are_never_late_and_follow_the_selection():
     job = get_job("cache_cleanup")
     logical = at("2026-06-02T14:07")
-    manual = RunRequest(trigger="manual", logical_time=logical, started_at=logical + timedelta(days=2),
-                        selected=("cache_cleanup",), check_misfire=False)
+    manual = RunRequest(
+        trigger="manual",
+        logical_time=logical,
+        started_at=logical + timedelta(days=2),
+        selected=("cache_cleanup",),
+        check_misfire=False,
+    )
     assert decide(job, manual).action == "run"
-    other = RunRequest(trigger="manual", logical_time=logical, started_at=logical, selected=("backup_database",))
+    other = RunRequest(
+        trigger="manual", logical_time=logical, started_at=logical, selected=("backup_database",)
+    )
     with pytest.raises(InvalidParamsError, match="'backup_database', not a job of fantasy_frequent"):
         decide(job, other)
 
 
 def test_daily_manual_run_defaults_to_all_and_others_need_a_selection():
     logical = at("2026-06-02T10:00")
-    daily = RunRequest(trigger="manual", logical_time=logical, started_at=logical, selected=("backup_database",))
+    daily = RunRequest(
+        trigger="manual", logical_time=logical, started_at=logical, selected=("backup_database",)
+    )
     assert decide(get_job("backup_database"), daily).action == "run"
     empty = RunRequest(trigger="manual", logical_time=logical, started_at=logical, selected=())
     with pytest.raises(InvalidParamsError, match="must select at least one job"):
@@ -86,7 +95,9 @@ def test_daily_manual_run_defaults_to_all_and_others_need_a_selection():
 
 def test_unknown_job_is_refused_with_the_known_ids():
     logical = at("2026-06-02T10:00")
-    req = RunRequest(trigger="manual", logical_time=logical, started_at=logical, selected=("cache_cleanup", "nope"))
+    req = RunRequest(
+        trigger="manual", logical_time=logical, started_at=logical, selected=("cache_cleanup", "nope")
+    )
     with pytest.raises(InvalidParamsError) as info:
         decide(get_job("cache_cleanup"), req)
     assert "'nope'" in str(info.value) and "cache_cleanup" in str(info.value)
@@ -96,8 +107,14 @@ def airflow_context(job_id: str, logical: datetime, *, run_type: str, start_dela
     """The parts of an Airflow task context that run_with_context reads."""
     start = logical + timedelta(seconds=start_delay)
     return {
-        "dag_run": SimpleNamespace(run_type=run_type, logical_date=logical, run_after=logical, start_date=start,
-                                   dag_id=get_job(job_id).dag_id, run_id=f"{run_type}__{logical.isoformat()}"),
+        "dag_run": SimpleNamespace(
+            run_type=run_type,
+            logical_date=logical,
+            run_after=logical,
+            start_date=start,
+            dag_id=get_job(job_id).dag_id,
+            run_id=f"{run_type}__{logical.isoformat()}",
+        ),
         "ti": SimpleNamespace(start_date=start, try_number=1),
         "params": params or {"jobs": [], "dry_run": False},
     }
@@ -130,7 +147,9 @@ def test_misfire_in_a_dag_run_writes_a_skipped_row_and_logs_lateness(engine, run
         run_with_context("cache_cleanup", context, engine=engine)
     assert any("misfire: started 900 s after" in message for message in runtime_log)
     with engine.connect() as conn:
-        rows = conn.execute(select(JobExecution.status, JobExecution.error_message, JobExecution.details)).all()
+        rows = conn.execute(
+            select(JobExecution.status, JobExecution.error_message, JobExecution.details)
+        ).all()
     assert len(rows) == 1 and rows[0].status == "skipped" and rows[0].details["lateness_s"] == 900
 
 
@@ -145,8 +164,13 @@ def test_not_due_job_writes_nothing(engine):
 
 
 def test_late_manual_run_runs_and_is_tracked_as_manual(engine):
-    context = airflow_context("cache_cleanup", at("2026-06-02T14:35"), run_type="manual", start_delay=86400,
-                              params={"jobs": ["cache_cleanup"], "dry_run": False})
+    context = airflow_context(
+        "cache_cleanup",
+        at("2026-06-02T14:35"),
+        run_type="manual",
+        start_delay=86400,
+        params={"jobs": ["cache_cleanup"], "dry_run": False},
+    )
     result = run_with_context("cache_cleanup", context, engine=engine)
     assert result["job_id"] == "cache_cleanup"
     with engine.connect() as conn:

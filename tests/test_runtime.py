@@ -35,12 +35,20 @@ def waiting_job(ctx: JobContext) -> JobResult:
 
 
 def fake_job(entrypoint: str, **changes):
-    return replace(get_job("cache_cleanup"), id="test_job", entrypoint=f"tests.test_runtime:{entrypoint}", **changes)
+    return replace(
+        get_job("cache_cleanup"), id="test_job", entrypoint=f"tests.test_runtime:{entrypoint}", **changes
+    )
 
 
 def request(**changes) -> RunRequest:
-    values = {"trigger": "manual", "logical_time": NOW, "started_at": NOW, "dag_id": "fantasy_frequent",
-              "run_id": "manual__x", "try_number": 2}
+    values = {
+        "trigger": "manual",
+        "logical_time": NOW,
+        "started_at": NOW,
+        "dag_id": "fantasy_frequent",
+        "run_id": "manual__x",
+        "try_number": 2,
+    }
     values.update(changes)
     return RunRequest(**values)
 
@@ -55,7 +63,12 @@ def test_failure_is_recorded_and_reraised(engine):
         execute(fake_job("exploding_job"), request(), engine=engine)
     (row,) = rows(engine)
     assert row.status == "failed" and row.error_message == "RuntimeError: the ESPN feed is down"
-    assert (row.dag_id, row.run_id, row.try_number, row.trigger) == ("fantasy_frequent", "manual__x", 2, "manual")
+    assert (row.dag_id, row.run_id, row.try_number, row.trigger) == (
+        "fantasy_frequent",
+        "manual__x",
+        2,
+        "manual",
+    )
     assert row.finished_at is not None and row.execution_time_s >= 0
 
 

@@ -22,7 +22,9 @@ def send_slack(text: str) -> bool:
 
         BaseHook.get_connection(SLACK_CONN_ID)
     except Exception:
-        log.warning("Slack alert not sent: connection %r is not configured. Alert was:\n%s", SLACK_CONN_ID, text)
+        log.warning(
+            "Slack alert not sent: connection %r is not configured. Alert was:\n%s", SLACK_CONN_ID, text
+        )
         return False
     try:
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook

@@ -73,8 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fantasy-jobs", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the app tables on the fantasy_db database").set_defaults(func=cmd_init_db)
-    sub.add_parser("load-demo", help="create the tables and load the demo data once").set_defaults(func=cmd_load_demo)
+    sub.add_parser("init-db", help="create the app tables on the fantasy_db database").set_defaults(
+        func=cmd_init_db
+    )
+    sub.add_parser("load-demo", help="create the tables and load the demo data once").set_defaults(
+        func=cmd_load_demo
+    )
     jobs = sub.add_parser("jobs", help="the job registry as a table")
     jobs.add_argument("--markdown", action="store_true", help="the README's schedule table")
     jobs.set_defaults(func=cmd_jobs)
@@ -89,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         return args.func(args)

@@ -50,7 +50,9 @@ def _deadline(group: str):
 
     spec = GROUPS[group]
     reference = (
-        DeadlineReference.DAGRUN_LOGICAL_DATE if spec.deadline_from == "logical_date" else DeadlineReference.DAGRUN_QUEUED_AT
+        DeadlineReference.DAGRUN_LOGICAL_DATE
+        if spec.deadline_from == "logical_date"
+        else DeadlineReference.DAGRUN_QUEUED_AT
     )
     return DeadlineAlert(
         reference=reference,
@@ -76,7 +78,11 @@ def _params(group: str) -> dict:
             title="Jobs to run",
             description=(
                 "Manual runs only (scheduled runs follow each job's cron). "
-                + ("Select at least one job." if required else "All are selected by default; the chain order is kept.")
+                + (
+                    "Select at least one job."
+                    if required
+                    else "All are selected by default; the chain order is kept."
+                )
             ),
         ),
         "dry_run": Param(
@@ -90,7 +96,14 @@ def _params(group: str) -> dict:
 
 def _doc(group: str, intro: str | None) -> str:
     spec = GROUPS[group]
-    lines = [intro.strip() if intro else f"# {spec.dag_id}", "", spec.description, "", "| job | schedule | pool |", "|---|---|---|"]
+    lines = [
+        intro.strip() if intro else f"# {spec.dag_id}",
+        "",
+        spec.description,
+        "",
+        "| job | schedule | pool |",
+        "|---|---|---|",
+    ]
     for job in jobs_of(group):
         lines.append(f"| `{job.id}` ({job.name}) | {job.schedule_text} | `{job.pool}` |")
     lines += [
@@ -128,7 +141,13 @@ def _job_task(job: Job, *, trigger_rule: str):
         retry_exponential_backoff=RETRY_BACKOFF_MULTIPLIER,
         max_retry_delay=max_retry_delay,
         retry_policy=ExceptionRetryPolicy(
-            rules=[RetryRule(exception=PERMANENT_ERRORS, action=RetryAction.FAIL, reason="a retry cannot fix this error")]
+            rules=[
+                RetryRule(
+                    exception=PERMANENT_ERRORS,
+                    action=RetryAction.FAIL,
+                    reason="a retry cannot fix this error",
+                )
+            ]
         ),
         execution_timeout=job.timeout,
         on_failure_callback=task_failure_alert,

@@ -206,3 +206,44 @@ def schedule_markdown() -> str:
             f"{job.retries} | {_minutes(job.timeout)} |"
         )
     return "\n".join(rows) + "\n"
+
+
+def run_windows(job: Job, start, days: int = 7) -> list[tuple]:
+    """(start, end) of each expected run of `job` in the `days` after `start` (aware, league time).
+
+    A daily-chain job without a cron starts when the jobs above it are expected to finish.
+    """
+    from datetime import timedelta as _td
+
+    from croniter import croniter
+
+    if job.cron is not None:
+        cron, offset = job.cron, _td(0)
+    else:
+        chain = jobs_of(job.group)
+        cron = next(j.cron for j in chain if j.cron)
+        offset = sum((j.expected for j in chain[: chain.index(job)]), _td(0))
+    end = start + _td(days=days)
+    windows, it = [], croniter(cron, start - _td(seconds=1))
+    while (fire := it.get_next(type(start))) < end:
+        windows.append((fire + offset, fire + offset + job.expected))
+    return windows
+
+
+def schedule_conflicts(
+    jobs: tuple[Job, ...] | list[Job] = JOBS, *, start=None, pool: str = "fantasy_db_heavy"
+) -> list[str]:
+    """Pairs of jobs of `pool` whose expected runs overlap during one week, as readable lines."""
+    from datetime import datetime as _dt
+
+    from fantasy_jobs.settings import league_timezone
+
+    start = start or _dt(2026, 6, 1, tzinfo=league_timezone())  # any Monday
+    runs = sorted((s, e, job.id) for job in jobs if job.pool == pool for s, e in run_windows(job, start))
+    conflicts = []
+    for index, (s1, e1, a) in enumerate(runs):
+        for s2, _e2, b in runs[index + 1 :]:
+            if s2 >= e1:
+                break
+            conflicts.append(f"{a} ({s1:%a %H:%M}-{e1:%H:%M}) overlaps {b} (from {s2:%a %H:%M})")
+    return conflicts

@@ -190,12 +190,19 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
     now = to_league(req.logical_time)
     logger.info(
         "%s: starting (execution %s, now=%s, trigger=%s, dry_run=%s, try %s)",
-        job.id, execution_id, now.isoformat(), req.trigger, req.dry_run, req.try_number,
+        job.id,
+        execution_id,
+        now.isoformat(),
+        req.trigger,
+        req.dry_run,
+        req.try_number,
     )
     started = time.perf_counter()
     try:
         func = _load(job.entrypoint)
-        ctx = JobContext(job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id)
+        ctx = JobContext(
+            job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id
+        )
         if req.dry_run:
             result = func(ctx)
         else:
@@ -207,8 +214,11 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
         logger.error("%s: failed after %.1f s: %s", job.id, elapsed, message)
         try:
             finish(
-                status="failed", finished_at=utcnow(), execution_time_s=round(elapsed, 3),
-                peak_memory_mb=_peak_memory_mb(), error_message=message,
+                status="failed",
+                finished_at=utcnow(),
+                execution_time_s=round(elapsed, 3),
+                peak_memory_mb=_peak_memory_mb(),
+                error_message=message,
             )
         except Exception:  # the database may be what failed; the original error matters more
             logger.exception("%s: could not record the failure in job_executions", job.id)
@@ -217,16 +227,26 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
     long_running = elapsed > job.expected.total_seconds()
     if long_running:
         logger.warning(
-            "%s: long running: took %.1f s, expected under %.0f s", job.id, elapsed, job.expected.total_seconds()
+            "%s: long running: took %.1f s, expected under %.0f s",
+            job.id,
+            elapsed,
+            job.expected.total_seconds(),
         )
     finish(
-        status="completed", finished_at=utcnow(), execution_time_s=round(elapsed, 3),
-        rows_affected=result.rows_affected, peak_memory_mb=_peak_memory_mb(),
-        long_running=long_running, details={"summary": result.summary, **result.details},
+        status="completed",
+        finished_at=utcnow(),
+        execution_time_s=round(elapsed, 3),
+        rows_affected=result.rows_affected,
+        peak_memory_mb=_peak_memory_mb(),
+        long_running=long_running,
+        details={"summary": result.summary, **result.details},
     )
     logger.info(
         "%s: completed in %.1f s: %s rows %s. %s",
-        job.id, elapsed, result.rows_affected, "would change (dry run)" if req.dry_run else "affected",
+        job.id,
+        elapsed,
+        result.rows_affected,
+        "would change (dry run)" if req.dry_run else "affected",
         result.summary,
     )
     return result
@@ -253,10 +273,7 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
     scheduled = run_type in ("scheduled", "backfill")
     # In the daily chain lateness is measured once, at the chain's start: a job that waited on the
     # one above it is not late. Other groups measure each task's own start.
-    if job.group == "daily":
-        started_at = dag_run.start_date or utcnow()
-    else:
-        started_at = ti.start_date or utcnow()
+    started_at = (dag_run.start_date if job.group == "daily" else ti.start_date) or utcnow()
     req = RunRequest(
         trigger="scheduled" if scheduled else "manual",
         logical_time=logical_time,
@@ -277,7 +294,12 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
     if decision.action == "not_due":
         raise AirflowSkipException(decision.reason)
     result = execute(job, req, engine=engine, logger=log)
-    return {"job_id": job.id, "rows_affected": result.rows_affected, "summary": result.summary, "dry_run": req.dry_run}
+    return {
+        "job_id": job.id,
+        "rows_affected": result.rows_affected,
+        "summary": result.summary,
+        "dry_run": req.dry_run,
+    }
 
 
 __all__ = ["JOBS_BY_ID", "Decision", "JobContext", "JobResult", "RunRequest", "decide", "execute", "run_task"]

@@ -79,7 +79,9 @@ def _id() -> Mapped[int]:
 
 
 def _updated() -> Mapped[datetime]:
-    return mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow, server_default=func.current_timestamp())
+    return mapped_column(
+        UtcDateTime(), default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
+    )
 
 
 # --- WNBA data (written by ingestion, keyed by ESPN ids) -----------------------------------
@@ -127,7 +129,9 @@ class Game(Base):
     start_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     home_team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id"))
     away_team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id"))
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled in_progress final postponed canceled
+    status: Mapped[str] = mapped_column(
+        String(16), default="scheduled"
+    )  # scheduled in_progress final postponed canceled
     home_score: Mapped[int | None] = mapped_column(Integer)
     away_score: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = _updated()
@@ -210,7 +214,9 @@ class League(Base):
     id: Mapped[int] = _id()
     name: Mapped[str] = mapped_column(String(128))
     season: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="drafting", index=True)  # drafting active completed archived
+    status: Mapped[str] = mapped_column(
+        String(16), default="drafting", index=True
+    )  # drafting active completed archived
     scoring_settings: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     max_teams: Mapped[int] = mapped_column(Integer, default=10)
     roster_size: Mapped[int] = mapped_column(Integer, default=10)
@@ -463,7 +469,13 @@ class Backup(Base):
 
 # --- Archive tables: what cleanup_old_data moves out of the hot tables ---------------------
 
-ARCHIVED_SOURCES = ("roster_slots", "team_week_scores", "weekly_bonuses", "power_rankings", "league_scoring_trends")
+ARCHIVED_SOURCES = (
+    "roster_slots",
+    "team_week_scores",
+    "weekly_bonuses",
+    "power_rankings",
+    "league_scoring_trends",
+)
 
 
 def _archive_table(source: Table) -> Table:

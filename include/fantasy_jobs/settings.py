@@ -30,7 +30,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("backup_dir", "", str, "Backup folder or object-storage URL; default $AIRFLOW_HOME/backups."),
         Setting("backup_keep_daily", 7, int, "How many of the newest backups to keep."),
         Setting("backup_keep_weekly", 4, int, "How many weekly backups (first of each week) to keep."),
-        Setting("pg_bin_dir", "", str, "Folder with pg_dump/pg_restore; default: PATH, then the newest installed."),
+        Setting(
+            "pg_bin_dir", "", str, "Folder with pg_dump/pg_restore; default: PATH, then the newest installed."
+        ),
         Setting("cache_batch_size", 5000, int, "Rows per delete batch in cache_cleanup."),
     )
 }
@@ -65,7 +67,9 @@ def get(name: str) -> Any:
     try:
         value = setting.kind(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting {name} from {source} must be {setting.kind.__name__}, got {raw!r}") from None
+        raise ConfigError(
+            f"setting {name} from {source} must be {setting.kind.__name__}, got {raw!r}"
+        ) from None
     if setting.kind is int and value < 0:
         raise ConfigError(f"setting {name} from {source} must not be negative, got {raw!r}")
     return value

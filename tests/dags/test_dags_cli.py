@@ -33,8 +33,11 @@ def dags_test(airflow_home, dag_id: str, conn_uri: str, conf: dict | None = None
     if conf is not None:
         command += ["-c", json.dumps(conf)]
     return subprocess.run(
-        command, env=airflow_env(AIRFLOW_CONN_FANTASY_DB=conn_uri, **env),
-        capture_output=True, text=True, timeout=300,
+        command,
+        env=airflow_env(AIRFLOW_CONN_FANTASY_DB=conn_uri, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -53,7 +56,12 @@ def test_daily_runs_the_backup(airflow_home, app_db, tmp_path):
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     (row,) = executions(engine)
     assert (row.job_id, row.status, row.trigger, row.dag_id, row.try_number) == (
-        "backup_database", "completed", "manual", "fantasy_daily", 1)
+        "backup_database",
+        "completed",
+        "manual",
+        "fantasy_daily",
+        1,
+    )
     assert row.run_id.startswith("manual__") and row.rows_affected == 1 and row.peak_memory_mb > 0
     with engine.connect() as conn:
         backup = conn.execute(select(Backup)).one()
@@ -73,7 +81,9 @@ def test_frequent_dry_run_changes_nothing_then_real_run_cleans(airflow_home, app
     assert real.returncode == 0, real.stdout[-4000:]
     assert count(engine, CacheEntry) == len(before) - expired_now
     assert [(r.status, r.dry_run, r.rows_affected) for r in executions(engine)] == [
-        ("completed", True, expired_now), ("completed", False, expired_now)]
+        ("completed", True, expired_now),
+        ("completed", False, expired_now),
+    ]
 
 
 def test_weekly_resets_moves(airflow_home, app_db):
@@ -81,8 +91,13 @@ def test_weekly_resets_moves(airflow_home, app_db):
     done = dags_test(airflow_home, "fantasy_weekly", uri, {"jobs": ["reset_weekly_moves"]})
     assert done.returncode == 0, done.stdout[-4000:]
     with engine.connect() as conn:
-        used = conn.execute(
-            select(FantasyTeam.weekly_moves_used).where(FantasyTeam.moves_reset_week.is_not(None))).scalars().all()
+        used = (
+            conn.execute(
+                select(FantasyTeam.weekly_moves_used).where(FantasyTeam.moves_reset_week.is_not(None))
+            )
+            .scalars()
+            .all()
+        )
     assert used and set(used) == {0}
     (row,) = executions(engine)
     assert (row.job_id, row.status, row.rows_affected) == ("reset_weekly_moves", "completed", 30)
@@ -92,8 +107,14 @@ def test_failing_job_is_retried_then_alerts_once(airflow_home, app_db, slack):
     engine, uri = app_db
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE cache_entries"))  # a failure a retry could fix (table restored later)
-    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]},
-                     AIRFLOW_CONN_SLACK_ALERTS=slack_conn(slack), FANTASY_RETRY_DELAY_SECONDS="1")
+    done = dags_test(
+        airflow_home,
+        "fantasy_frequent",
+        uri,
+        {"jobs": ["cache_cleanup"]},
+        AIRFLOW_CONN_SLACK_ALERTS=slack_conn(slack),
+        FANTASY_RETRY_DELAY_SECONDS="1",
+    )
     assert done.returncode != 0
     rows = executions(engine)
     assert [(r.status, r.try_number) for r in rows] == [("failed", 1), ("failed", 2), ("failed", 3)]
@@ -107,8 +128,14 @@ def test_failing_job_is_retried_then_alerts_once(airflow_home, app_db, slack):
 
 def test_error_a_retry_cannot_fix_fails_at_once(airflow_home, app_db, slack):
     engine, uri = app_db
-    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]},
-                     AIRFLOW_CONN_SLACK_ALERTS=slack_conn(slack), FANTASY_CACHE_BATCH_SIZE="lots")
+    done = dags_test(
+        airflow_home,
+        "fantasy_frequent",
+        uri,
+        {"jobs": ["cache_cleanup"]},
+        AIRFLOW_CONN_SLACK_ALERTS=slack_conn(slack),
+        FANTASY_CACHE_BATCH_SIZE="lots",
+    )
     assert done.returncode != 0
     (row,) = executions(engine)
     assert row.status == "failed" and "FANTASY_CACHE_BATCH_SIZE must be int, got 'lots'" in row.error_message
@@ -117,7 +144,9 @@ def test_error_a_retry_cannot_fix_fails_at_once(airflow_home, app_db, slack):
 
 def test_missing_slack_connection_is_logged_not_a_crash(airflow_home, app_db):
     engine, uri = app_db
-    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]}, FANTASY_CACHE_BATCH_SIZE="-1")
+    done = dags_test(
+        airflow_home, "fantasy_frequent", uri, {"jobs": ["cache_cleanup"]}, FANTASY_CACHE_BATCH_SIZE="-1"
+    )
     assert done.returncode != 0
     assert "Slack alert not sent: connection 'slack_alerts' is not configured" in done.stdout
     assert [r.status for r in executions(engine)] == ["failed"]

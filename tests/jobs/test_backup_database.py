@@ -32,7 +32,9 @@ def backup_dir(tmp_path, monkeypatch) -> Path:
 
 def row_counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {name: conn.scalar(text(f"SELECT count(*) FROM {name}")) for name in sorted(Base.metadata.tables)}
+        return {
+            name: conn.scalar(text(f"SELECT count(*) FROM {name}")) for name in sorted(Base.metadata.tables)
+        }
 
 
 def test_backup_is_verified_recorded_and_restores_with_the_same_rows(engine, backup_dir, postgres):
@@ -52,9 +54,22 @@ def test_backup_is_verified_recorded_and_restores_with_the_same_rows(engine, bac
     if engine.dialect.name == "postgresql":
         target = postgres.create_database("restored")
         subprocess.run(
-            [str(postgres_bin_dir() / "pg_restore"), "--no-owner", "-h", "127.0.0.1", "-p", str(postgres.port),
-             "-U", "fantasy", "-d", target, str(path)],
-            env={"PGPASSWORD": PASSWORD}, check=True, capture_output=True,
+            [
+                str(postgres_bin_dir() / "pg_restore"),
+                "--no-owner",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(postgres.port),
+                "-U",
+                "fantasy",
+                "-d",
+                target,
+                str(path),
+            ],
+            env={"PGPASSWORD": PASSWORD},
+            check=True,
+            capture_output=True,
         )
         from fantasy_jobs.db import make_engine
 

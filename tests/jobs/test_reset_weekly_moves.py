@@ -16,22 +16,30 @@ MONDAY_5AM = datetime(2026, 6, 8, 5, 0, tzinfo=NY)  # fantasy week 202624
 
 def seed(engine) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(League), [
-            {"id": 1, "name": "Active", "season": 2026, "status": "active", "scoring_settings": {}},
-            {"id": 2, "name": "Drafting", "season": 2026, "status": "drafting", "scoring_settings": {}},
-            {"id": 3, "name": "Also active", "season": 2026, "status": "active", "scoring_settings": {}},
-        ])
-        conn.execute(insert(FantasyTeam), [
-            {"id": 1, "league_id": 1, "name": "A1", "weekly_moves_used": 3, "moves_reset_week": 202623},
-            {"id": 2, "league_id": 1, "name": "A2", "weekly_moves_used": 1, "moves_reset_week": None},
-            {"id": 3, "league_id": 2, "name": "D1", "weekly_moves_used": 2, "moves_reset_week": 202623},
-            {"id": 4, "league_id": 3, "name": "B1", "weekly_moves_used": 2, "moves_reset_week": 202624},
-        ])
+        conn.execute(
+            insert(League),
+            [
+                {"id": 1, "name": "Active", "season": 2026, "status": "active", "scoring_settings": {}},
+                {"id": 2, "name": "Drafting", "season": 2026, "status": "drafting", "scoring_settings": {}},
+                {"id": 3, "name": "Also active", "season": 2026, "status": "active", "scoring_settings": {}},
+            ],
+        )
+        conn.execute(
+            insert(FantasyTeam),
+            [
+                {"id": 1, "league_id": 1, "name": "A1", "weekly_moves_used": 3, "moves_reset_week": 202623},
+                {"id": 2, "league_id": 1, "name": "A2", "weekly_moves_used": 1, "moves_reset_week": None},
+                {"id": 3, "league_id": 2, "name": "D1", "weekly_moves_used": 2, "moves_reset_week": 202623},
+                {"id": 4, "league_id": 3, "name": "B1", "weekly_moves_used": 2, "moves_reset_week": 202624},
+            ],
+        )
 
 
 def moves(engine) -> dict[int, tuple[int, int | None]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(FantasyTeam.id, FantasyTeam.weekly_moves_used, FantasyTeam.moves_reset_week))
+        rows = conn.execute(
+            select(FantasyTeam.id, FantasyTeam.weekly_moves_used, FantasyTeam.moves_reset_week)
+        )
         return {r.id: (r.weekly_moves_used, r.moves_reset_week) for r in rows}
 
 

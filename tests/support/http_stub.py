@@ -33,7 +33,9 @@ class HttpStub:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                stub.requests.append(Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length)))
+                stub.requests.append(
+                    Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
+                )
                 self.send_response(stub.status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(stub.body)))

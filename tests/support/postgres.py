@@ -6,6 +6,7 @@ Connections use a password (scram-sha-256), so password handling is exercised fo
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -26,7 +27,9 @@ def free_port() -> int:
 
 
 def postgres_bin_dir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name)
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -34,7 +37,9 @@ class PostgresServer:
     def __init__(self) -> None:
         bin_dir = postgres_bin_dir()
         if bin_dir is None:
-            raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)")
+            raise RuntimeError(
+                "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)"
+            )
         self.bin = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="fantasy-pg-"))
         self.data = self.root / "data"
@@ -56,17 +61,36 @@ class PostgresServer:
         pwfile.write_text(PASSWORD)
         if self.run_as:
             shutil.chown(pwfile, self.run_as)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile),
-                  "--auth=scram-sha-256", "-E", "UTF8", "--locale=C")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            "--pwfile",
+            str(pwfile),
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
         return self
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
@@ -80,8 +104,10 @@ class PostgresServer:
 
         self._counter += 1
         name = f"{prefix}_{os.getpid()}_{self._counter}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={USER} password={PASSWORD} dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user={USER} password={PASSWORD} dbname=postgres",
+            autocommit=True,
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return name
 

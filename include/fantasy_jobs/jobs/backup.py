@@ -167,7 +167,9 @@ def _pg_tools(server_major: int) -> PgTools:
 def _pg_environment(url: URL) -> dict[str, str]:
     """libpq settings for pg_dump: the password goes through the environment, never argv or a log."""
     env = dict(os.environ)
-    env.update({"PGHOST": url.host or "localhost", "PGPORT": str(url.port or 5432), "PGDATABASE": url.database or ""})
+    env.update(
+        {"PGHOST": url.host or "localhost", "PGPORT": str(url.port or 5432), "PGDATABASE": url.database or ""}
+    )
     if url.username:
         env["PGUSER"] = url.username
     if url.password:
@@ -186,11 +188,16 @@ def dump_postgres(ctx: JobContext, target: Path) -> str:
     ctx.log.info("pg_dump %d (server %d) writing custom-format dump", tools.major, server_major)
     done = subprocess.run(
         [tools.pg_dump, "--format=custom", "--no-owner", "--no-password", "--file", str(target)],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"pg_dump failed (exit {done.returncode}): {done.stderr.strip()[-1000:]}")
-    listed = subprocess.run([tools.pg_restore, "--list", str(target)], capture_output=True, text=True, check=False)
+    listed = subprocess.run(
+        [tools.pg_restore, "--list", str(target)], capture_output=True, text=True, check=False
+    )
     entries = [line for line in listed.stdout.splitlines() if line and not line.startswith(";")]
     if listed.returncode != 0 or not entries:
         raise RuntimeError(f"pg_restore --list could not read the dump: {listed.stderr.strip()[-1000:]}")
@@ -253,7 +260,13 @@ def backup_database(ctx: JobContext) -> JobResult:
         if row is None:
             row = Backup(path=location, backend=backend, taken_for=ctx.now)
             session.add(row)
-        row.size_bytes, row.checksum, row.verified, row.created_at, row.deleted_at = size, checksum, True, utcnow(), None
+        row.size_bytes, row.checksum, row.verified, row.created_at, row.deleted_at = (
+            size,
+            checksum,
+            True,
+            utcnow(),
+            None,
+        )
 
     doomed = files_to_delete(folder.names(), keep_daily, keep_weekly)
     for old in doomed:
@@ -267,4 +280,6 @@ def backup_database(ctx: JobContext) -> JobResult:
                 .values(deleted_at=utcnow())
             )
     summary = f"backup {name} ({size} bytes) verified; retention deleted {len(doomed)} old backups"
-    return JobResult(1 + len(doomed), summary, {"path": location, "size": size, "sha256": checksum, "deleted": doomed})
+    return JobResult(
+        1 + len(doomed), summary, {"path": location, "size": size, "sha256": checksum, "deleted": doomed}
+    )

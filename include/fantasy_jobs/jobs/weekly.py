@@ -25,16 +25,19 @@ def reset_weekly_moves(ctx: JobContext) -> JobResult:
             select(func.count(), func.count(FantasyTeam.league_id.distinct())).where(*due)
         ).one()
         if ctx.dry_run:
-            summary = f"dry run: would reset weekly moves of {teams} teams in {leagues} leagues for week {week}"
+            summary = (
+                f"dry run: would reset weekly moves of {teams} teams in {leagues} leagues for week {week}"
+            )
             ctx.log.info(summary)
             return JobResult(teams, summary, {"week": week})
         changed = conn.execute(
             update(FantasyTeam).where(*due).values(weekly_moves_used=0, moves_reset_week=week)
         ).rowcount
         conn.execute(
-            update(League).where(League.status == "active").where(
-                or_(League.current_week.is_(None), League.current_week < week)
-            ).values(current_week=week)
+            update(League)
+            .where(League.status == "active")
+            .where(or_(League.current_week.is_(None), League.current_week < week))
+            .values(current_week=week)
         )
     summary = f"week {week}: weekly moves reset for {changed} teams in {leagues} leagues"
     ctx.log.info(summary)
