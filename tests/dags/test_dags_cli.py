@@ -106,7 +106,7 @@ def test_weekly_resets_moves(airflow_home, app_db):
 def test_failing_job_is_retried_then_alerts_once(airflow_home, app_db, slack):
     engine, uri = app_db
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE cache_entries"))  # a failure a retry could fix (table restored later)
+        conn.execute(text("DROP TABLE cache_entries"))  # a database error: retried, unlike bad settings
     done = dags_test(
         airflow_home,
         "fantasy_frequent",
