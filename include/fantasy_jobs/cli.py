@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from fantasy_jobs.errors import PermanentJobError
+from fantasy_jobs.errors import JobSkipped, PermanentJobError
 
 
 def _engine():
@@ -64,7 +64,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     job = get_job(args.job_id)
     at = parse_at(args.at)
     req = RunRequest(trigger="cli", logical_time=at, started_at=at, dry_run=args.dry_run, check_misfire=False)
-    result = execute(job, req, engine=_engine())
+    try:
+        result = execute(job, req, engine=_engine())
+    except JobSkipped as skip:
+        print(f"{job.id}: skipped: {skip}")
+        return 0
     print(f"{job.id}: {result.summary or 'done'} ({result.rows_affected} rows)")
     return 0
 

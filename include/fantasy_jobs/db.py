@@ -132,3 +132,50 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[Connection | None]:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             conn.commit()
+
+
+def upsert(
+    conn: Connection,
+    table,
+    rows: list[dict],
+    keys: list[str],
+    *,
+    touch: str | None = "updated_at",
+    update: bool = True,
+) -> int:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE on PostgreSQL and SQLite; returns rows written.
+
+    A conflicting row is updated only when a value differs (IS DISTINCT FROM), so running the
+    same upsert twice writes nothing the second time and `touch` (a timestamp column set to now
+    on every real change) stays put. With `update=False` existing rows are left alone.
+    """
+    if not rows:
+        return 0
+    from sqlalchemy import or_
+
+    from fantasy_jobs.schema import utcnow
+
+    table = getattr(table, "__table__", table)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    columns = [c for c in rows[0] if c not in keys] if update else []
+    now = utcnow()
+    if touch and touch in table.c:
+        rows = [{**row, touch: now} for row in rows]
+    statement = insert(table)
+    changed = or_(*(table.c[c].is_distinct_from(statement.excluded[c]) for c in columns)) if columns else None
+    values = {c: statement.excluded[c] for c in columns}
+    if values and touch and touch in table.c:
+        values[touch] = statement.excluded[touch]
+    if values:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=values, where=changed)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    # RETURNING counts the rows really inserted or updated on both dialects (executemany's rowcount may be -1)
+    statement = statement.returning(table.c[keys[0]])
+    written = 0
+    for start in range(0, len(rows), 1000):
+        written += len(conn.execute(statement, rows[start : start + 1000]).all())
+    return written

@@ -18,3 +18,7 @@ class InvalidParamsError(PermanentJobError):
 
 class JobAlreadyRunning(Exception):
     """Another run of the same job holds its advisory lock; retrying later is the right move."""
+
+
+class JobSkipped(Exception):
+    """A job found nothing to do by design (off season, no live game): recorded as `skipped`."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from fantasy_jobs.errors import InvalidParamsError
+from fantasy_jobs.errors import InvalidParamsError, JobSkipped
 from fantasy_jobs.registry import GROUPS, JOBS_BY_ID, Job, get_job, jobs_of
 from fantasy_jobs.timeutil import to_league
 
@@ -208,6 +208,17 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
         else:
             with advisory_lock(engine, f"fantasy_jobs:{job.id}"):
                 result = func(ctx)
+    except JobSkipped as skip:
+        logger.info("%s: skipped: %s", job.id, skip)
+        finish(
+            status="skipped",
+            finished_at=utcnow(),
+            execution_time_s=round(time.perf_counter() - started, 3),
+            rows_affected=0,
+            peak_memory_mb=_peak_memory_mb(),
+            error_message=str(skip),
+        )
+        raise
     except BaseException as exc:  # includes Airflow's task timeout, which is a BaseException
         elapsed = time.perf_counter() - started
         message = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
@@ -293,7 +304,10 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
     log.info("%s: %s", job.id, decision.reason)
     if decision.action == "not_due":
         raise AirflowSkipException(decision.reason)
-    result = execute(job, req, engine=engine, logger=log)
+    try:
+        result = execute(job, req, engine=engine, logger=log)
+    except JobSkipped as skip:
+        raise AirflowSkipException(f"{job.id}: {skip}") from None
     return {
         "job_id": job.id,
         "rows_affected": result.rows_affected,

@@ -34,6 +34,11 @@ SETTINGS: dict[str, Setting] = {
             "pg_bin_dir", "", str, "Folder with pg_dump/pg_restore; default: PATH, then the newest installed."
         ),
         Setting("cache_batch_size", 5000, int, "Rows per delete batch in cache_cleanup."),
+        Setting("espn_min_interval", 0.25, float, "Seconds between two ESPN requests (rate limit)."),
+        Setting("espn_timeout", 20.0, float, "Seconds before an ESPN request times out."),
+        Setting("espn_max_attempts", 4, int, "Tries per ESPN request (429, 5xx, timeouts are retried)."),
+        Setting("espn_backoff", 1.0, float, "First wait before retrying an ESPN request, doubled each time."),
+        Setting("ingest_days_back", 3, int, "Days of scoreboards ingest_player_stats looks back."),
     )
 }
 
@@ -70,7 +75,7 @@ def get(name: str) -> Any:
         raise ConfigError(
             f"setting {name} from {source} must be {setting.kind.__name__}, got {raw!r}"
         ) from None
-    if setting.kind is int and value < 0:
+    if setting.kind in (int, float) and value < 0:
         raise ConfigError(f"setting {name} from {source} must not be negative, got {raw!r}")
     return value
 

@@ -1,0 +1,83 @@
+"""A local HTTP server standing in for ESPN: routes of canned replies, with failures on demand."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | dict = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+    def payload(self) -> bytes:
+        return json.dumps(self.body).encode() if isinstance(self.body, dict) else self.body
+
+
+def route_key(path: str, query: dict | None = None) -> str:
+    items = sorted((k, str(v)) for k, v in (query or {}).items())
+    return path + ("?" + "&".join(f"{k}={v}" for k, v in items) if items else "")
+
+
+@dataclass
+class EspnStub:
+    """`routes[key]` is a list of replies served in turn; the last one repeats."""
+
+    routes: dict[str, list[Reply]] = field(default_factory=dict)
+    hits: list[str] = field(default_factory=list)
+
+    def add(self, path: str, body, query: dict | None = None) -> None:
+        self.routes[route_key(path, query)] = [Reply(body=body)]
+
+    def script(self, path: str, replies: list[Reply], query: dict | None = None) -> None:
+        self.routes[route_key(path, query)] = list(replies)
+
+    def start(self) -> EspnStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                key = route_key(url.path, dict(parse_qsl(url.query)))
+                stub.hits.append(key)
+                replies = stub.routes.get(key)
+                reply = (
+                    (replies.pop(0) if len(replies) > 1 else replies[0])
+                    if replies
+                    else Reply(404, b'{"code":404}')
+                )
+                if reply.delay:
+                    time.sleep(reply.delay)
+                body = reply.payload()
+                try:
+                    self.send_response(reply.status)
+                    for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
