@@ -25,8 +25,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-schedule-table: install
-	$(BIN)/fantasy-jobs jobs --markdown
+schedule-table: install  # rewrites the README's schedule table from the registry
+	$(BIN)/python -c 'import re, pathlib; from fantasy_jobs.registry import schedule_markdown as t; \
+	p = pathlib.Path("README.md"); s = p.read_text(); \
+	p.write_text(re.sub(r"(<!-- schedule:start -->\n).*?(<!-- schedule:end -->)", lambda m: m.group(1) + t() + m.group(2), s, flags=re.S))' 
 
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache test-artifacts

@@ -30,6 +30,13 @@ fi
 export AIRFLOW_CONN_FANTASY_DB="sqlite:///$DB_FILE"
 fantasy-jobs load-demo
 
+echo "==> connection wnba_api (offline ESPN sample; see the README to use ESPN itself)"
+SAMPLE="$AIRFLOW_HOME/espn-sample"
+[ -d "$SAMPLE" ] || fantasy-jobs espn-sample "$SAMPLE"
+if ! airflow connections get wnba_api >/dev/null 2>&1; then
+  airflow connections add wnba_api --conn-json "{\"conn_type\": \"http\", \"host\": \"file://$SAMPLE\"}" >/dev/null
+fi
+
 PASSWORDS="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 if [ ! -s "$PASSWORDS" ]; then
   python - "$PASSWORDS" <<'PY'

@@ -22,6 +22,8 @@ os.environ.update(
     AIRFLOW__CORE__UNIT_TEST_MODE="False",
     FANTASY_SKIP_VARIABLES="1",
 )
+# No test may reach ESPN: unless a test points wnba_api at its local stand-in, calls fail fast here.
+os.environ["AIRFLOW_CONN_WNBA_API"] = "http://127.0.0.1:9"
 os.environ.pop("AIRFLOW_CONN_FANTASY_DB", None)
 os.environ.pop("AIRFLOW_CONN_SLACK_ALERTS", None)
 
@@ -97,6 +99,7 @@ def airflow_home():
 
 def airflow_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "PYTEST_"))}
+    env["AIRFLOW_CONN_WNBA_API"] = os.environ["AIRFLOW_CONN_WNBA_API"]
     env.pop("FANTASY_SKIP_VARIABLES", None)
     env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"
     env.update(extra)

@@ -28,16 +28,19 @@ def scheduled(logical: datetime, late: float = 0) -> RunRequest:
 
 # 2026-06-01 is a Monday, 2026-06-02 a Tuesday.
 CASES = {
-    "2026-06-01T02:00": {"backup_database", "cache_cleanup"},
-    "2026-06-01T05:00": {"reset_weekly_moves", "cache_cleanup"},
+    "2026-06-01T02:00": {"backup_database", "cache_cleanup", "live_game_check"},
+    "2026-06-01T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check"},
     "2026-06-01T05:59": set(),
-    "2026-06-02T02:00": {"backup_database", "cache_cleanup"},
-    "2026-06-02T05:00": {"cache_cleanup"},
+    "2026-06-02T02:00": {"backup_database", "cache_cleanup", "live_game_check", "update_player_profiles"},
+    "2026-06-02T02:45": {"ingest_standings"},
+    "2026-06-02T05:00": {"cache_cleanup", "live_game_check"},
     "2026-06-02T14:05": set(),
     "2026-06-02T14:30": {"cache_cleanup"},
     "2026-06-02T14:35": set(),
-    "2026-06-03T23:00": {"cache_cleanup"},
-    "2026-06-08T05:00": {"reset_weekly_moves", "cache_cleanup"},
+    "2026-06-02T14:45": {"ingest_standings"},
+    "2026-06-02T15:45": set(),
+    "2026-06-03T23:00": {"cache_cleanup", "live_game_check"},
+    "2026-06-08T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check"},
 }
 
 

@@ -42,6 +42,18 @@ def cmd_load_demo(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_espn_sample(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fantasy_jobs.espn.demo_sample import write_demo_sample
+
+    files = write_demo_sample(_engine(), Path(args.folder))
+    print(
+        f"{files} ESPN-shaped files written to {args.folder}; point wnba_api at file://{Path(args.folder).resolve()}"
+    )
+    return 0
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     from fantasy_jobs.registry import JOBS, schedule_markdown
 
@@ -83,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("load-demo", help="create the tables and load the demo data once").set_defaults(
         func=cmd_load_demo
     )
+    sample = sub.add_parser(
+        "espn-sample", help="write the offline demo's ESPN payloads from the demo database"
+    )
+    sample.add_argument("folder")
+    sample.set_defaults(func=cmd_espn_sample)
     jobs = sub.add_parser("jobs", help="the job registry as a table")
     jobs.add_argument("--markdown", action="store_true", help="the README's schedule table")
     jobs.set_defaults(func=cmd_jobs)

@@ -6,12 +6,23 @@ import json
 import subprocess
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from fantasy_jobs.db import make_engine
 from fantasy_jobs.demo import load_demo
-from fantasy_jobs.schema import Backup, CacheEntry, FantasyTeam, JobExecution, create_all
+from fantasy_jobs.schema import (
+    Backup,
+    CacheEntry,
+    FantasyTeam,
+    Game,
+    JobExecution,
+    PlayerGameStats,
+    Team,
+    create_all,
+)
 from tests.conftest import VENV_BIN, airflow_env
+from tests.support import espn_world
+from tests.support.espn_stub import EspnStub
 from tests.support.jobs import count, snapshot
 
 pytestmark = pytest.mark.airflow_cli
@@ -28,8 +39,15 @@ def app_db(postgres):
     engine.dispose()
 
 
-def dags_test(airflow_home, dag_id: str, conn_uri: str, conf: dict | None = None, **env: str):
-    command = [str(VENV_BIN / "airflow"), "dags", "test", dag_id]
+def dags_test(
+    airflow_home,
+    dag_id: str,
+    conn_uri: str,
+    conf: dict | None = None,
+    logical_date: str | None = None,
+    **env: str,
+):
+    command = [str(VENV_BIN / "airflow"), "dags", "test", dag_id] + ([logical_date] if logical_date else [])
     if conf is not None:
         command += ["-c", json.dumps(conf)]
     return subprocess.run(
@@ -50,22 +68,65 @@ def slack_conn(stub) -> str:
     return json.dumps({"conn_type": "slackwebhook", "password": f"{stub.url}/services/T000/B000/XXXX"})
 
 
-def test_daily_runs_the_backup(airflow_home, app_db, tmp_path):
-    engine, uri = app_db
-    done = dags_test(airflow_home, "fantasy_daily", uri, FANTASY_BACKUP_DIR=str(tmp_path / "bk"))
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    (row,) = executions(engine)
-    assert (row.job_id, row.status, row.trigger, row.dag_id, row.try_number) == (
-        "backup_database",
-        "completed",
-        "manual",
+@pytest.fixture
+def espn():
+    stub = EspnStub().start()
+    espn_world.serve_world(stub)
+    yield stub
+    stub.stop()
+
+
+def test_daily_backs_up_and_ingests_from_the_espn_stand_in(airflow_home, postgres, espn, tmp_path):
+    name = postgres.create_database("daily")
+    engine = make_engine(postgres.url(name))
+    create_all(engine)
+    done = dags_test(
+        airflow_home,
         "fantasy_daily",
-        1,
+        postgres.airflow_uri(name),
+        logical_date=espn_world.DAILY_NOW.isoformat(),
+        FANTASY_BACKUP_DIR=str(tmp_path / "bk"),
+        AIRFLOW_CONN_WNBA_API=espn.url,
+        FANTASY_ESPN_MIN_INTERVAL="0",
     )
-    assert row.run_id.startswith("manual__") and row.rows_affected == 1 and row.peak_memory_mb > 0
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    rows = executions(engine)
+    assert [(r.job_id, r.status, r.trigger, r.dag_id, r.try_number) for r in rows] == [
+        ("backup_database", "completed", "manual", "fantasy_daily", 1),
+        ("ingest_teams", "completed", "manual", "fantasy_daily", 1),
+        ("ingest_player_stats", "completed", "manual", "fantasy_daily", 1),
+    ]
+    assert rows[0].run_id.startswith("manual__") and rows[0].peak_memory_mb > 0
     with engine.connect() as conn:
         backup = conn.execute(select(Backup)).one()
-    assert backup.verified and backup.path.startswith(str(tmp_path / "bk")) and backup.size_bytes > 10_000
+        teams = dict(conn.execute(select(Team.espn_id, Team.conference)).all())
+        games = conn.execute(
+            select(Game.espn_id, Game.status, Game.home_score, Game.away_score).order_by(Game.espn_id)
+        ).all()
+        points = conn.execute(select(func.sum(PlayerGameStats.pts))).scalar()
+    assert backup.verified and backup.path.startswith(str(tmp_path / "bk")) and backup.size_bytes > 1_000
+    assert teams == espn_world.CONFERENCE
+    assert [tuple(g) for g in games] == [
+        ("401980001", "final", 30, 27),
+        ("401980002", "final", 35, 33),
+        ("401980003", "in_progress", 7, 6),
+    ]
+    assert points == 30 + 27 + 35 + 33
+    again = dags_test(
+        airflow_home,
+        "fantasy_daily",
+        postgres.airflow_uri(name),
+        logical_date=espn_world.DAILY_NOW.isoformat(),
+        FANTASY_BACKUP_DIR=str(tmp_path / "bk"),
+        AIRFLOW_CONN_WNBA_API=espn.url,
+        FANTASY_ESPN_MIN_INTERVAL="0",
+    )
+    assert again.returncode == 0
+    assert [r.rows_affected for r in executions(engine)[3:]] == [
+        1,
+        0,
+        0,
+    ]  # the same backup rewritten; no change
 
 
 def test_frequent_dry_run_changes_nothing_then_real_run_cleans(airflow_home, app_db):

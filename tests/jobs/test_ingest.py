@@ -80,21 +80,21 @@ def test_ingest_player_stats_marks_final_games_with_their_box_scores(engine, esp
     result = run_job(engine, "ingest_player_stats", w.DAILY_NOW)
     with engine.connect() as conn:
         games = {g.espn_id: g for g in conn.execute(select(Game)).all()}
-    assert set(games) == {"401900001", "401900002", "401900003"}  # no All-Star game
-    assert (games["401900001"].status, games["401900001"].home_score, games["401900001"].away_score) == (
+    assert set(games) == {"401980001", "401980002", "401980003"}  # no All-Star game
+    assert (games["401980001"].status, games["401980001"].home_score, games["401980001"].away_score) == (
         "final",
         30,
         27,
     )
-    assert (games["401900002"].status, games["401900002"].home_score, games["401900002"].away_score) == (
+    assert (games["401980002"].status, games["401980002"].home_score, games["401980002"].away_score) == (
         "final",
         35,
         33,
     )
-    assert games["401900003"].status == "in_progress"
-    assert games["401900001"].start_time == datetime(2026, 7, 19, 23, 30, tzinfo=UTC)
+    assert games["401980003"].status == "in_progress"
+    assert games["401980001"].start_time == datetime(2026, 7, 19, 23, 30, tzinfo=UTC)
 
-    g1 = lines_by_athlete(engine, "401900001")  # served with its stat keys in reverse order
+    g1 = lines_by_athlete(engine, "401980001")  # served with its stat keys in reverse order
     avery = g1["1001"]
     assert (avery.pts, avery.fgm, avery.fga, avery.fg3m, avery.fg3a, avery.ftm, avery.fta) == (
         21,
@@ -119,8 +119,8 @@ def test_ingest_player_stats_marks_final_games_with_their_box_scores(engine, esp
     blair = g1["1002"]
     assert blair.did_not_play and blair.pts == 0 and blair.minutes == 0 and blair.is_final
     assert sum(line.pts for line in g1.values()) == 57
-    assert sorted(lines_by_athlete(engine, "401900002")) == ["3001", "3002", "4001", "4002"]
-    assert lines_by_athlete(engine, "401900003") == {}  # live lines come from live_game_check
+    assert sorted(lines_by_athlete(engine, "401980002")) == ["3001", "3002", "4001", "4002"]
+    assert lines_by_athlete(engine, "401980003") == {}  # live lines come from live_game_check
     assert count(engine, Player) == 9  # created from the box scores
     assert result.details["box_scores"] == 2
 
@@ -137,7 +137,7 @@ def test_earlier_game_still_not_final_is_fetched(engine, espn):
         ids = dict(conn.execute(select(Team.espn_id, Team.id)).all())
         conn.execute(
             insert(Game).values(
-                espn_id="401900001",
+                espn_id="401980001",
                 season=2026,
                 start_time=datetime(2026, 7, 10, 23, 0, tzinfo=UTC),
                 home_team_id=ids["5"],
@@ -153,9 +153,9 @@ def test_earlier_game_still_not_final_is_fetched(engine, espn):
     run_job(engine, "ingest_player_stats", later)
     with engine.connect() as conn:
         assert conn.execute(
-            select(Game.status, Game.home_score).where(Game.espn_id == "401900001")
+            select(Game.status, Game.home_score).where(Game.espn_id == "401980001")
         ).one() == ("final", 30)
-    assert len(lines_by_athlete(engine, "401900001")) == 5
+    assert len(lines_by_athlete(engine, "401980001")) == 5
 
 
 def test_ingest_standings_in_season_and_skipped_outside(engine, espn):
@@ -223,9 +223,9 @@ def test_live_game_check_ingests_live_box_scores_not_final(engine, espn):
     run_job(engine, "live_game_check", during)
     with engine.connect() as conn:
         assert conn.execute(
-            select(Game.status, Game.home_score, Game.away_score).where(Game.espn_id == "401900003")
+            select(Game.status, Game.home_score, Game.away_score).where(Game.espn_id == "401980003")
         ).one() == ("in_progress", 7, 6)
-    lines = lines_by_athlete(engine, "401900003")
+    lines = lines_by_athlete(engine, "401980003")
     assert sorted(lines) == ["2001", "4001"] and not any(line.is_final for line in lines.values())
     assert lines["4001"].pts == 7
     # the daily ingestion later makes them final once ESPN says so
@@ -235,7 +235,7 @@ def test_live_game_check_ingests_live_box_scores_not_final(engine, espn):
         run_job(engine, "ingest_player_stats", datetime(2026, 7, 21, 6, 0, tzinfo=UTC))
     finally:
         w.G3.status = "in_progress"
-    assert all(line.is_final for line in lines_by_athlete(engine, "401900003").values())
+    assert all(line.is_final for line in lines_by_athlete(engine, "401980003").values())
 
 
 def test_live_game_check_skips_when_nothing_is_live(engine, espn):

@@ -32,6 +32,7 @@ class EspnStub:
 
     routes: dict[str, list[Reply]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
 
     def add(self, path: str, body, query: dict | None = None) -> None:
         self.routes[route_key(path, query)] = [Reply(body=body)]
@@ -47,6 +48,7 @@ class EspnStub:
                 url = urlsplit(self.path)
                 key = route_key(url.path, dict(parse_qsl(url.query)))
                 stub.hits.append(key)
+                stub.user_agents.append(self.headers.get("User-Agent", ""))
                 replies = stub.routes.get(key)
                 reply = (
                     (replies.pop(0) if len(replies) > 1 else replies[0])

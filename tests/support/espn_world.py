@@ -81,7 +81,7 @@ def dnp(athlete_id, name) -> SampleLine:
 
 # G1: MIN 27 @ IND 30, final (Jul 19 19:30 Eastern). Points: 21+0+9 = 30 and 18+9 = 27.
 G1 = SampleGame(
-    "401900001",
+    "401980001",
     datetime(2026, 7, 19, 23, 30, tzinfo=UTC),
     IND,
     MIN,
@@ -161,7 +161,7 @@ G1 = SampleGame(
 )
 # G2: NY 33 @ LV 35 after overtime (Jul 20 19:00 Eastern).
 G2 = SampleGame(
-    "401900002",
+    "401980002",
     datetime(2026, 7, 20, 23, 0, tzinfo=UTC),
     LV,
     NY,
@@ -208,7 +208,7 @@ G2 = SampleGame(
 )
 # G3: MIN @ NY in progress (Jul 20 20:00 Eastern), partial numbers.
 G3 = SampleGame(
-    "401900003",
+    "401980003",
     datetime(2026, 7, 21, 0, 0, tzinfo=UTC),
     NY,
     MIN,
@@ -218,7 +218,7 @@ G3 = SampleGame(
     away_lines=[line("2001", "Dana Diaz", fgm=2, fga=4, ftm=2, fta=2, minutes=11)],
 )
 ALL_STAR = SampleGame(
-    "401900009",
+    "401980009",
     datetime(2026, 7, 20, 20, 0, tzinfo=UTC),
     SPOON,
     COOP,
