@@ -155,6 +155,10 @@ def upsert(
 
     from fantasy_jobs.schema import utcnow
 
+    if isinstance(table, str):
+        from fantasy_jobs.schema import Base
+
+        table = Base.metadata.tables[table]
     table = getattr(table, "__table__", table)
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

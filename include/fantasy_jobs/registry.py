@@ -154,6 +154,50 @@ JOBS: tuple[Job, ...] = (
         "add up to the team's score is refused as partial.",
     ),
     Job(
+        id="calculate_fantasy_scores",
+        name="Fantasy scoring",
+        group="daily",
+        area="scoring",
+        entrypoint="fantasy_jobs.jobs.scoring:calculate_fantasy_scores",
+        summary="Fantasy points once per scoring profile for every stat line of the season; team week totals "
+        "from the starters at each tip-off.",
+        pool="fantasy_db_heavy",
+        nominal="03:30",
+        expected=timedelta(minutes=15),
+        timeout=timedelta(hours=1),
+        doc="Leagues with the same weights share a profile. A league whose scoring_settings are malformed is "
+        "skipped with an error naming the league and the key (logged and sent to Slack); the others are scored.",
+    ),
+    Job(
+        id="calculate_analytics",
+        name="Player consistency",
+        group="daily",
+        area="analytics",
+        entrypoint="fantasy_jobs.jobs.analytics:calculate_analytics",
+        summary="Per player and season: games, mean and standard deviation of fantasy points (default weights), "
+        "coefficient of variation and a 0-100 consistency score; under 3 games is not rated.",
+        pool="fantasy_db_heavy",
+        nominal="04:00",
+        expected=timedelta(minutes=5),
+        timeout=timedelta(minutes=30),
+    ),
+    Job(
+        id="league_analytics",
+        name="League analytics",
+        group="daily",
+        area="analytics",
+        entrypoint="fantasy_jobs.jobs.analytics:league_analytics",
+        summary="Per league and week: scoring trends (mean, median, spread, change), trade impact of every "
+        "accepted trade, and power rankings with the previous rank.",
+        pool="fantasy_db_heavy",
+        nominal="04:30",
+        grace=3600,
+        expected=timedelta(minutes=5),
+        timeout=timedelta(minutes=30),
+        doc="Power ranking: 100 x (0.50 season points / best + 0.35 last three weeks / best + 0.15 consistency), "
+        "consistency = 1 - coefficient of variation of weekly points.",
+    ),
+    Job(
         id="cache_cleanup",
         name="Cache cleanup",
         group="frequent",
@@ -206,6 +250,20 @@ JOBS: tuple[Job, ...] = (
         grace=3600,
         expected=timedelta(minutes=1),
         timeout=timedelta(minutes=15),
+    ),
+    Job(
+        id="calculate_bonuses",
+        name="Weekly bonuses",
+        group="weekly",
+        area="scoring",
+        entrypoint="fantasy_jobs.jobs.scoring:calculate_bonuses",
+        summary="Bonuses of the fantasy week that just ended (weekly high score, all starters played), "
+        "once per league and week, added to the team's bonus points.",
+        pool="fantasy_db_heavy",
+        cron="59 5 * * 1",
+        grace=3600,
+        expected=timedelta(minutes=5),
+        timeout=timedelta(minutes=30),
     ),
     Job(
         id="update_player_profiles",

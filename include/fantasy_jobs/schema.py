@@ -134,6 +134,9 @@ class Game(Base):
     )  # scheduled in_progress final postponed canceled
     home_score: Mapped[int | None] = mapped_column(Integer)
     away_score: Mapped[int | None] = mapped_column(Integer)
+    fantasy_week: Mapped[int | None] = mapped_column(
+        Integer, index=True
+    )  # week key of the tip-off, set by scoring
     updated_at: Mapped[datetime] = _updated()
 
 
@@ -323,6 +326,15 @@ class ScoringProfile(Base):
     weights_hash: Mapped[str] = mapped_column(String(64), unique=True)
     weights: Mapped[dict[str, Any]] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LeagueProfile(Base):
+    """Which scoring profile a league uses now (written by calculate_fantasy_scores)."""
+
+    __tablename__ = "league_profiles"
+    league_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    profile_id: Mapped[int] = mapped_column(BigId, index=True)
+    updated_at: Mapped[datetime] = _updated()
 
 
 class FantasyPoints(Base):
