@@ -30,7 +30,7 @@ def scheduled(logical: datetime, late: float = 0) -> RunRequest:
 CASES = {
     "2026-06-01T02:00": {"backup_database", "cache_cleanup", "live_game_check"},
     "2026-06-01T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check"},
-    "2026-06-01T05:59": set(),
+    "2026-06-01T05:59": {"calculate_bonuses"},
     "2026-06-02T02:00": {"backup_database", "cache_cleanup", "live_game_check", "update_player_profiles"},
     "2026-06-02T02:45": {"ingest_standings"},
     "2026-06-02T05:00": {"cache_cleanup", "live_game_check"},

@@ -21,7 +21,7 @@ from fantasy_jobs.schema import (
     create_all,
 )
 from tests.conftest import VENV_BIN, airflow_env
-from tests.support import espn_world
+from tests.support import espn_world, league_world
 from tests.support.espn_stub import EspnStub
 from tests.support.jobs import count, snapshot
 
@@ -76,10 +76,11 @@ def espn():
     stub.stop()
 
 
-def test_daily_backs_up_and_ingests_from_the_espn_stand_in(airflow_home, postgres, espn, tmp_path):
+def test_daily_chain_backs_up_ingests_scores_and_ranks(airflow_home, postgres, espn, tmp_path):
     name = postgres.create_database("daily")
     engine = make_engine(postgres.url(name))
     create_all(engine)
+    ids = league_world.build(engine)  # the hand-checked league of tests/jobs/test_scoring.py
     done = dags_test(
         airflow_home,
         "fantasy_daily",
@@ -95,23 +96,42 @@ def test_daily_backs_up_and_ingests_from_the_espn_stand_in(airflow_home, postgre
         ("backup_database", "completed", "manual", "fantasy_daily", 1),
         ("ingest_teams", "completed", "manual", "fantasy_daily", 1),
         ("ingest_player_stats", "completed", "manual", "fantasy_daily", 1),
+        ("calculate_fantasy_scores", "completed", "manual", "fantasy_daily", 1),
+        ("calculate_analytics", "completed", "manual", "fantasy_daily", 1),
+        ("league_analytics", "completed", "manual", "fantasy_daily", 1),
     ]
     assert rows[0].run_id.startswith("manual__") and rows[0].peak_memory_mb > 0
     with engine.connect() as conn:
         backup = conn.execute(select(Backup)).one()
         teams = dict(conn.execute(select(Team.espn_id, Team.conference)).all())
         games = conn.execute(
-            select(Game.espn_id, Game.status, Game.home_score, Game.away_score).order_by(Game.espn_id)
+            select(Game.espn_id, Game.status, Game.home_score, Game.away_score)
+            .where(Game.espn_id.like("4019%"))
+            .order_by(Game.espn_id)
         ).all()
-        points = conn.execute(select(func.sum(PlayerGameStats.pts))).scalar()
+        points = conn.execute(
+            select(func.sum(PlayerGameStats.pts))
+            .join(Game, Game.id == PlayerGameStats.game_id)
+            .where(Game.espn_id.like("4019%"))
+        ).scalar()
+        week = dict(
+            conn.execute(
+                text("SELECT fantasy_team_id, points FROM team_week_scores WHERE week = 202629")
+            ).all()
+        )
+        ranks = dict(
+            conn.execute(text("SELECT fantasy_team_id, rank FROM power_rankings WHERE week = 202629")).all()
+        )
     assert backup.verified and backup.path.startswith(str(tmp_path / "bk")) and backup.size_bytes > 1_000
-    assert teams == espn_world.CONFERENCE
+    assert {k: v for k, v in teams.items() if not k.startswith("t")} == espn_world.CONFERENCE
     assert [tuple(g) for g in games] == [
         ("401980001", "final", 30, 27),
         ("401980002", "final", 35, 33),
         ("401980003", "in_progress", 7, 6),
     ]
     assert points == 30 + 27 + 35 + 33
+    assert (week[ids["A1"]], week[ids["A2"]], week[ids["B1"]], week[ids["B2"]]) == (62.0, 65.0, 49.0, 51.0)
+    assert (ranks[ids["A2"]], ranks[ids["A1"]], ranks[ids["B2"]], ranks[ids["B1"]]) == (1, 2, 1, 2)
     again = dags_test(
         airflow_home,
         "fantasy_daily",
@@ -122,11 +142,8 @@ def test_daily_backs_up_and_ingests_from_the_espn_stand_in(airflow_home, postgre
         FANTASY_ESPN_MIN_INTERVAL="0",
     )
     assert again.returncode == 0
-    assert [r.rows_affected for r in executions(engine)[3:]] == [
-        1,
-        0,
-        0,
-    ]  # the same backup rewritten; no change
+    # the same backup rewritten; nothing else changes
+    assert [r.rows_affected for r in executions(engine)[6:]] == [1, 0, 0, 0, 0, 0]
 
 
 def test_frequent_dry_run_changes_nothing_then_real_run_cleans(airflow_home, app_db):
