@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian's packages when it is missing: the PostgreSQL server
-# binaries (the tests start their own server in a temporary folder; nothing is started here).
+# binaries and redis-server (the tests start their own servers in temporary folders on free
+# loopback ports; nothing is started here).
 set -euo pipefail
 
-have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql postgresql-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
 
-if ! have_postgres; then
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL server binaries are missing: run 'sudo apt-get install postgresql' and retry" >&2
+    echo "missing Debian packages: run 'sudo apt-get install ${missing[*]}' and retry" >&2
     exit 1
   fi
-  echo "installing PostgreSQL from Debian's packages"
+  echo "installing from Debian's packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends postgresql postgresql-client >/dev/null
-  # the Debian package starts a cluster of its own; the tests do not use it
-  command -v pg_ctlcluster >/dev/null && pg_ctlcluster --force "$(ls /usr/lib/postgresql | sort -n | tail -1)" main stop 2>/dev/null || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "PostgreSQL binaries: $(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' ')"
+echo "PostgreSQL binaries: $(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' '); $(redis-server --version | cut -d' ' -f1-3)"

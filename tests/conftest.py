@@ -75,6 +75,25 @@ def pg_engine(postgres):
 
 
 @pytest.fixture(scope="session")
+def redis_server():
+    from tests.support.redis_server import RedisServer
+
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_conn(redis_server, monkeypatch):
+    """`fantasy_redis` pointed at the test server, emptied first; yields a client."""
+    client = redis_server.client()
+    client.flushall()
+    monkeypatch.setenv("AIRFLOW_CONN_FANTASY_REDIS", redis_server.uri)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
 def dagbag():
     """One DagBag for all DAG tests (parsing is the slow part)."""
     from airflow.dag_processing.dagbag import DagBag

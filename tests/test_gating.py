@@ -27,20 +27,22 @@ def scheduled(logical: datetime, late: float = 0) -> RunRequest:
 
 
 # 2026-06-01 is a Monday, 2026-06-02 a Tuesday.
+N = "process_notifications"  # every 5 minutes
 CASES = {
-    "2026-06-01T02:00": {"backup_database", "cache_cleanup", "live_game_check"},
-    "2026-06-01T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check"},
+    "2026-06-01T02:00": {"backup_database", "cache_cleanup", "live_game_check", N},
+    "2026-06-01T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check", N},
     "2026-06-01T05:59": {"calculate_bonuses"},
-    "2026-06-02T02:00": {"backup_database", "cache_cleanup", "live_game_check", "update_player_profiles"},
-    "2026-06-02T02:45": {"ingest_standings"},
-    "2026-06-02T05:00": {"cache_cleanup", "live_game_check"},
-    "2026-06-02T14:05": set(),
-    "2026-06-02T14:30": {"cache_cleanup"},
-    "2026-06-02T14:35": set(),
-    "2026-06-02T14:45": {"ingest_standings"},
-    "2026-06-02T15:45": set(),
-    "2026-06-03T23:00": {"cache_cleanup", "live_game_check"},
-    "2026-06-08T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check"},
+    "2026-06-02T02:00": {"backup_database", "cache_cleanup", "live_game_check", "update_player_profiles", N},
+    "2026-06-02T02:45": {"ingest_standings", N},
+    "2026-06-02T05:00": {"cache_cleanup", "live_game_check", N},
+    "2026-06-02T14:05": {N},
+    "2026-06-02T14:30": {"cache_cleanup", N},
+    "2026-06-02T14:35": {N},
+    "2026-06-02T14:45": {"ingest_standings", N},
+    "2026-06-02T15:47": set(),
+    "2026-06-03T23:00": {"cache_cleanup", "live_game_check", N},
+    "2026-06-07T03:00": {"cleanup_old_data", "cache_cleanup", "live_game_check", N},
+    "2026-06-08T05:00": {"reset_weekly_moves", "cache_cleanup", "live_game_check", N},
 }
 
 

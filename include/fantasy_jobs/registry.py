@@ -33,6 +33,7 @@ class Job:
     retry_delay: timedelta = timedelta(minutes=1)
     max_retry_delay: timedelta = timedelta(minutes=15)
     supports_dry_run: bool = True
+    exclusive: bool = True  # take a PostgreSQL advisory lock: never two runs at once (queue workers opt out)
     doc: str = ""
 
     @property
@@ -213,6 +214,25 @@ JOBS: tuple[Job, ...] = (
         max_retry_delay=timedelta(minutes=5),
     ),
     Job(
+        id="process_notifications",
+        name="Notification delivery",
+        group="frequent",
+        area="notifications",
+        entrypoint="fantasy_jobs.jobs.notifications:process_notifications",
+        summary="Delivers due notifications (in-app, or the app's webhook with an idempotency key); failures back "
+        "off exponentially and are dead after 5 attempts.",
+        cron="*/5 * * * *",
+        grace=60,
+        expected=timedelta(minutes=4),
+        timeout=timedelta(minutes=10),
+        retries=1,
+        retry_delay=timedelta(seconds=30),
+        max_retry_delay=timedelta(minutes=2),
+        exclusive=False,
+        doc="Workers may run side by side: rows are claimed with FOR UPDATE SKIP LOCKED, so no row is sent twice. "
+        "The webhook is the `fantasy_app_webhook` connection.",
+    ),
+    Job(
         id="live_game_check",
         name="Live game check",
         group="frequent",
@@ -264,6 +284,22 @@ JOBS: tuple[Job, ...] = (
         grace=3600,
         expected=timedelta(minutes=5),
         timeout=timedelta(minutes=30),
+    ),
+    Job(
+        id="cleanup_old_data",
+        name="Old data cleanup",
+        group="weekly",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.cleanup:cleanup_old_data",
+        summary="Old sent/dead notifications, ingest logs and job history deleted in batches; completed leagues "
+        "over a year archived with their rows; orphaned roster slots removed; then VACUUM.",
+        pool="fantasy_db_heavy",
+        cron="0 3 * * 0",
+        grace=7200,
+        expected=timedelta(minutes=20),
+        timeout=timedelta(hours=2),
+        retries=2,
+        retry_delay=timedelta(minutes=5),
     ),
     Job(
         id="update_player_profiles",

@@ -203,7 +203,7 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
         ctx = JobContext(
             job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id
         )
-        if req.dry_run:
+        if req.dry_run or not job.exclusive:
             result = func(ctx)
         else:
             with advisory_lock(engine, f"fantasy_jobs:{job.id}"):

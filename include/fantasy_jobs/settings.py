@@ -39,6 +39,49 @@ SETTINGS: dict[str, Setting] = {
         Setting("espn_max_attempts", 4, int, "Tries per ESPN request (429, 5xx, timeouts are retried)."),
         Setting("espn_backoff", 1.0, float, "First wait before retrying an ESPN request, doubled each time."),
         Setting("ingest_days_back", 3, int, "Days of scoreboards ingest_player_stats looks back."),
+        Setting(
+            "cleanup_batch_size",
+            5000,
+            int,
+            "Rows per delete batch in cleanup_old_data (each its own transaction).",
+        ),
+        Setting(
+            "notification_retention_days", 30, int, "Sent and dead notifications older than this are deleted."
+        ),
+        Setting("league_archive_days", 365, int, "Completed leagues older than this are archived."),
+        Setting("ingest_log_retention_days", 90, int, "ingest_logs rows older than this are deleted."),
+        Setting(
+            "job_history_retention_days",
+            180,
+            int,
+            "job_executions and data_quality_results older than this go.",
+        ),
+        Setting("redis_key_prefix", "fantasy:", str, "The app's Redis key prefix that cache_cleanup scans."),
+        Setting("redis_idle_seconds", 86400, int, "A Redis key without TTL idle longer than this is a leak."),
+        Setting("redis_scan_count", 1000, int, "COUNT hint of each SCAN and keys per pipeline."),
+        Setting(
+            "redis_invalidation_channel",
+            "fantasy:cache:invalidate",
+            str,
+            "Channel cache_cleanup publishes on.",
+        ),
+        Setting("notification_batch_size", 100, int, "Notifications claimed per batch."),
+        Setting(
+            "notification_lease_seconds", 300, int, "A claim older than this returns the row to the queue."
+        ),
+        Setting("notification_max_attempts", 5, int, "Failed deliveries before a notification is dead."),
+        Setting(
+            "notification_backoff_seconds",
+            60,
+            int,
+            "First retry delay of a failed delivery, doubled each time.",
+        ),
+        Setting(
+            "notification_time_budget_seconds",
+            240,
+            int,
+            "process_notifications stops claiming after this long.",
+        ),
     )
 }
 

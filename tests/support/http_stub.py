@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,6 +26,7 @@ class HttpStub:
 
     status: int = 200
     body: bytes = b"ok"
+    delay: float = 0.0
     requests: list[Recorded] = field(default_factory=list)
 
     def start(self) -> HttpStub:
@@ -32,6 +34,8 @@ class HttpStub:
 
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
+                if stub.delay:
+                    time.sleep(stub.delay)
                 length = int(self.headers.get("Content-Length") or 0)
                 stub.requests.append(
                     Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))

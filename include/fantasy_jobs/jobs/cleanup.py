@@ -1,0 +1,223 @@
+"""cleanup_old_data: old notifications, logs and history deleted; old completed leagues archived.
+
+Each cleanup is its own step, so one failure does not hide the others. Deletes run in batches of
+bounded size, each its own transaction, with progress in the log, so no lock is held for long and
+a killed run simply resumes. A league is archived in one transaction: its league-owned rows are
+copied to the archive tables and removed from the hot tables together. Then VACUUM.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
+
+from fantasy_jobs import settings
+from fantasy_jobs.runtime import JobContext, JobResult
+from fantasy_jobs.schema import (
+    ARCHIVE_TABLES,
+    Base,
+    DataQualityResult,
+    FantasyTeam,
+    IngestLog,
+    JobExecution,
+    League,
+    Notification,
+    Player,
+    RosterSlot,
+    utcnow,
+)
+
+CLEANED_TABLES = (
+    "notifications",
+    "roster_slots",
+    "ingest_logs",
+    "job_executions",
+    "data_quality_results",
+    "leagues",
+    *ARCHIVE_TABLES,
+    *(t.name for t in ARCHIVE_TABLES.values()),
+)
+
+
+@dataclass
+class StepOutcome:
+    name: str
+    rows: int = 0
+    error: str | None = None
+
+
+def batched_delete(
+    ctx: JobContext, name: str, table: Table, condition: ColumnElement, batch_size: int
+) -> int:
+    """Delete the rows matching `condition`, `batch_size` at a time, each batch committed on its own."""
+    with ctx.engine.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(table).where(condition))
+    if ctx.dry_run or not total:
+        ctx.log.info(
+            "%s: %d rows %s", name, total, "would be deleted (dry run)" if ctx.dry_run else "to delete"
+        )
+        return total
+    done, started = 0, time.monotonic()
+    ids = select(table.c.id).where(condition).order_by(table.c.id).limit(batch_size)
+    while True:
+        with ctx.engine.begin() as conn:
+            deleted = conn.execute(delete(table).where(table.c.id.in_(ids.scalar_subquery()))).rowcount
+        done += deleted
+        if deleted:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            ctx.log.info("%s: %d done, %d left, %.0f rows/s", name, done, max(total - done, 0), rate)
+        if deleted < batch_size:
+            return done
+
+
+def archive_leagues(ctx: JobContext, cutoff) -> int:
+    """Completed leagues older than `cutoff` become `archived`, their league-owned rows moved, one league per transaction."""
+    due = and_(League.status == "completed", League.completed_at < cutoff)
+    with ctx.engine.connect() as conn:
+        leagues = conn.execute(select(League.id, League.name).where(due).order_by(League.id)).all()
+    if ctx.dry_run:
+        ctx.log.info("archive: %d completed leagues would be archived", len(leagues))
+        return len(leagues)
+    for number, league in enumerate(leagues, 1):
+        moved = {}
+        now = utcnow()
+        with ctx.engine.begin() as conn:
+            teams = select(FantasyTeam.id).where(FantasyTeam.league_id == league.id).scalar_subquery()
+            for source, archive in ARCHIVE_TABLES.items():
+                hot = Base.metadata.tables[source]
+                owned = (
+                    hot.c.fantasy_team_id.in_(teams)
+                    if source == "roster_slots"
+                    else hot.c.league_id == league.id
+                )
+                columns = [c.name for c in hot.columns]
+                conn.execute(
+                    insert(archive).from_select(
+                        [*columns, "archived_at"],
+                        select(*hot.columns, literal(now, archive.c.archived_at.type)).where(owned),
+                    )
+                )
+                moved[source] = conn.execute(delete(hot).where(owned)).rowcount
+            conn.execute(
+                update(League).where(League.id == league.id, due).values(status="archived", archived_at=now)
+            )
+        ctx.log.info(
+            "archive %d/%d: league %d (%s): %s",
+            number,
+            len(leagues),
+            league.id,
+            league.name,
+            ", ".join(f"{t} {n}" for t, n in moved.items()),
+        )
+    return len(leagues)
+
+
+def vacuum(ctx: JobContext) -> None:
+    """VACUUM (ANALYZE) of the cleaned tables on PostgreSQL, VACUUM on SQLite; outside any transaction.
+
+    Space reclaim is a nicety: a table that cannot be vacuumed is logged, not fatal."""
+    statements = (
+        [f"VACUUM (ANALYZE) {t}" for t in CLEANED_TABLES]
+        if ctx.engine.dialect.name == "postgresql"
+        else ["VACUUM"]
+    )
+    for statement in statements:
+        try:
+            with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(statement))
+        except Exception as exc:
+            ctx.log.warning("%s failed: %s", statement, exc)
+    ctx.log.info("vacuum done")
+
+
+def cleanup_old_data(ctx: JobContext) -> JobResult:
+    batch = settings.get("cleanup_batch_size") or 1
+    now = ctx.now
+    notes, logs = Notification.__table__, IngestLog.__table__
+    slots, runs, checks = RosterSlot.__table__, JobExecution.__table__, DataQualityResult.__table__
+    orphan = or_(
+        not_(exists().where(FantasyTeam.id == slots.c.fantasy_team_id)),
+        not_(exists().where(Player.id == slots.c.player_id)),
+    )
+    history = timedelta(days=settings.get("job_history_retention_days"))
+    steps: list[tuple[str, Callable[[], int]]] = [
+        (
+            "notifications",
+            lambda: batched_delete(
+                ctx,
+                "notifications (sent or dead)",
+                notes,
+                and_(
+                    notes.c.status.in_(("sent", "dead")),
+                    notes.c.created_at < now - timedelta(days=settings.get("notification_retention_days")),
+                ),
+                batch,
+            ),
+        ),
+        (
+            "archive_leagues",
+            lambda: archive_leagues(ctx, now - timedelta(days=settings.get("league_archive_days"))),
+        ),
+        (
+            "orphaned_roster_slots",
+            lambda: batched_delete(ctx, "roster_slots (orphaned)", slots, orphan, batch),
+        ),
+        (
+            "ingest_logs",
+            lambda: batched_delete(
+                ctx,
+                "ingest_logs",
+                logs,
+                logs.c.started_at < now - timedelta(days=settings.get("ingest_log_retention_days")),
+                batch,
+            ),
+        ),
+        (
+            "job_executions",
+            lambda: batched_delete(ctx, "job_executions", runs, runs.c.started_at < now - history, batch),
+        ),
+        (
+            "data_quality_results",
+            lambda: batched_delete(
+                ctx, "data_quality_results", checks, checks.c.ran_at < now - history, batch
+            ),
+        ),
+    ]
+    outcomes = []
+    for name, step in steps:
+        try:
+            outcomes.append(StepOutcome(name, step()))
+        except Exception as exc:  # the other cleanups still run; the job fails at the end
+            ctx.log.exception("cleanup step %s failed", name)
+            outcomes.append(StepOutcome(name, error=f"{type(exc).__name__}: {exc}"))
+    if not ctx.dry_run:
+        vacuum(ctx)
+    counts = {o.name: o.rows for o in outcomes}
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        raise RuntimeError(
+            "cleanup steps failed: "
+            + "; ".join(f"{o.name}: {o.error}" for o in failed)
+            + f" (done: {counts})"
+        )
+    verb = "would remove" if ctx.dry_run else "removed"
+    summary = f"{verb}: " + ", ".join(f"{name} {rows}" for name, rows in counts.items())
+    return JobResult(sum(counts.values()), ("dry run: " if ctx.dry_run else "") + summary, {"counts": counts})
