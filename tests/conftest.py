@@ -63,6 +63,47 @@ def engine(db_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_templates(postgres, tmp_path_factory):
+    """The demo data built once per dialect: a PostgreSQL template database and a SQLite file."""
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.demo import load_demo
+    from fantasy_jobs.schema import create_all
+
+    pg_name = postgres.create_database("demo_template")
+    sqlite_file = tmp_path_factory.mktemp("demo") / "demo.db"
+    for url in (postgres.url(pg_name), f"sqlite:///{sqlite_file}"):
+        engine = make_engine(url)
+        create_all(engine)
+        load_demo(engine)
+        engine.dispose()
+    return {"postgresql": pg_name, "sqlite": sqlite_file}
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def demo_engine(request, demo_templates, postgres, tmp_path):
+    """A fresh copy of the demo database, once on each dialect."""
+    import shutil
+    import uuid
+
+    import psycopg
+
+    from fantasy_jobs.db import make_engine
+
+    if request.param == "postgresql":
+        name = f"demo_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(postgres.url("postgres").replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_templates["postgresql"]}"')
+        url = postgres.url(name)
+    else:
+        copy = tmp_path / "demo.db"
+        shutil.copy(demo_templates["sqlite"], copy)
+        url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def pg_engine(postgres):
     from fantasy_jobs.db import make_engine

@@ -34,6 +34,7 @@ CASES = {
     "2026-06-01T05:59": {"calculate_bonuses"},
     "2026-06-02T02:00": {"backup_database", "cache_cleanup", "live_game_check", "update_player_profiles", N},
     "2026-06-02T02:45": {"ingest_standings", N},
+    "2026-06-02T04:15": {"data_quality_checks", N},
     "2026-06-02T05:00": {"cache_cleanup", "live_game_check", N},
     "2026-06-02T14:05": {N},
     "2026-06-02T14:30": {"cache_cleanup", N},

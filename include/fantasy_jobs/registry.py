@@ -247,6 +247,23 @@ JOBS: tuple[Job, ...] = (
         retries=1,
     ),
     Job(
+        id="data_quality_checks",
+        name="Data quality checks",
+        group="frequent",
+        area="quality",
+        entrypoint="fantasy_jobs.jobs.quality:data_quality_checks",
+        summary="Player stats, roster slots, scores and drafts checked; results stored in data_quality_results, "
+        "findings sent to Slack in one message.",
+        pool="fantasy_db_heavy",
+        cron="15 0,4,8,12,16,20 * * *",
+        grace=3600,
+        expected=timedelta(minutes=5),
+        timeout=timedelta(minutes=30),
+        retries=1,
+        doc="Findings do not fail the job (no retries for them); a check that cannot run is recorded as `error`, "
+        "the others still report, and the job fails at the end.",
+    ),
+    Job(
         id="ingest_standings",
         name="Standings ingestion",
         group="frequent",

@@ -78,6 +78,11 @@ def _id() -> Mapped[int]:
     return mapped_column(BigId, primary_key=True, autoincrement=True)
 
 
+def _created(**kwargs: Any) -> Mapped[datetime]:
+    """A creation time: set by the ORM, and by the database for rows written in plain SQL."""
+    return mapped_column(UtcDateTime(), default=utcnow, server_default=func.current_timestamp(), **kwargs)
+
+
 def _updated() -> Mapped[datetime]:
     return mapped_column(
         UtcDateTime(), default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
@@ -209,7 +214,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(256), unique=True)
     display_name: Mapped[str] = mapped_column(String(128))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
 
 
 class League(Base):
@@ -225,7 +230,7 @@ class League(Base):
     roster_size: Mapped[int] = mapped_column(Integer, default=10)
     max_weekly_moves: Mapped[int] = mapped_column(Integer, default=3)
     current_week: Mapped[int | None] = mapped_column(Integer)  # fantasy week key, see timeutil
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
     completed_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
 
@@ -238,7 +243,7 @@ class FantasyTeam(Base):
     name: Mapped[str] = mapped_column(String(128))
     weekly_moves_used: Mapped[int] = mapped_column(Integer, default=0)
     moves_reset_week: Mapped[int | None] = mapped_column(Integer)  # fantasy week key of the last reset
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
 
 
 class RosterSlot(Base):
@@ -279,7 +284,7 @@ class Trade(Base):
     id: Mapped[int] = _id()
     league_id: Mapped[int] = mapped_column(BigId, index=True)
     status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed accepted rejected canceled
-    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    proposed_at: Mapped[datetime] = _created()
     accepted_at: Mapped[datetime | None]
 
 
@@ -305,7 +310,7 @@ class Notification(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    created_at: Mapped[datetime] = _created(index=True)
 
 
 class CacheEntry(Base):
@@ -314,7 +319,7 @@ class CacheEntry(Base):
     key: Mapped[str] = mapped_column(String(256), unique=True)
     value: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
 
 
 # --- Written by the jobs -------------------------------------------------------------------
@@ -325,7 +330,7 @@ class ScoringProfile(Base):
     id: Mapped[int] = _id()
     weights_hash: Mapped[str] = mapped_column(String(64), unique=True)
     weights: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
 
 
 class LeagueProfile(Base):
@@ -371,7 +376,7 @@ class WeeklyBonus(Base):
     fantasy_team_id: Mapped[int] = mapped_column(BigId)
     bonus_type: Mapped[str] = mapped_column(String(32))
     points: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
 
 
 class PlayerConsistency(Base):
@@ -475,7 +480,7 @@ class Backup(Base):
     checksum: Mapped[str] = mapped_column(String(64))  # sha256 hex
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     taken_for: Mapped[datetime] = mapped_column(UtcDateTime())  # the run's logical time
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = _created()
     deleted_at: Mapped[datetime | None]
 
 

@@ -13,6 +13,7 @@ from fantasy_jobs.demo import load_demo
 from fantasy_jobs.schema import (
     Backup,
     CacheEntry,
+    DataQualityResult,
     FantasyTeam,
     Game,
     JobExecution,
@@ -237,3 +238,17 @@ def test_unknown_job_in_params_is_refused(airflow_home, app_db):
     output = done.stdout + done.stderr
     assert "bogus_job" in output and "is not one of" in output
     assert executions(engine) == []
+
+
+def test_frequent_data_quality_checks_store_four_results(airflow_home, app_db):
+    engine, uri = app_db
+    done = dags_test(airflow_home, "fantasy_frequent", uri, {"jobs": ["data_quality_checks"]})
+    assert done.returncode == 0, done.stdout[-4000:]
+    with engine.connect() as conn:
+        results = dict(conn.execute(select(DataQualityResult.check_name, DataQualityResult.status)).all())
+    assert results == {
+        "player_stats_consistency": "passed",
+        "roster_slot_integrity": "passed",
+        "score_calculation_accuracy": "passed",
+        "draft_state_consistency": "passed",
+    }

@@ -104,23 +104,31 @@ def score_profile(conn, profile_id: int, weights: dict[str, float], seasons: set
     ).rowcount
 
 
+STARTER_POINTS = f"""
+    SELECT ft.league_id AS league_id, rs.fantasy_team_id AS fantasy_team_id, fp.week AS week, SUM(fp.points) AS total
+    FROM roster_slots rs
+    JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+    JOIN leagues l ON l.id = ft.league_id
+    JOIN league_profiles lp ON lp.league_id = l.id
+    JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = rs.player_id
+    JOIN games g ON g.id = fp.game_id
+    WHERE g.season = l.season AND rs.slot IN ({STARTING})
+      AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
+      {{league_filter}}
+    GROUP BY ft.league_id, rs.fantasy_team_id, fp.week
+"""
+"""Each team's week total: its starters' points at each tip-off, through the league's profile.
+Shared by the scoring job and the data-quality score check."""
+
+
 def total_team_weeks(conn, league_ids: list[int], now) -> int:
-    """team_week_scores.points: starters' points at each tip-off, through the league's profile."""
+    """team_week_scores.points from STARTER_POINTS, rewritten only where the total changed."""
     dialect = conn.dialect.name
+    computed = STARTER_POINTS.format(league_filter="AND l.id IN :league_ids")
     statement = text(f"""
         INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
-        SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2), 0, :now FROM (
-            SELECT ft.league_id AS league_id, rs.fantasy_team_id AS fantasy_team_id, fp.week AS week, SUM(fp.points) AS total
-            FROM roster_slots rs
-            JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
-            JOIN leagues l ON l.id = ft.league_id
-            JOIN league_profiles lp ON lp.league_id = l.id
-            JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = rs.player_id
-            JOIN games g ON g.id = fp.game_id
-            WHERE l.id IN :league_ids AND g.season = l.season AND rs.slot IN ({STARTING})
-              AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
-            GROUP BY ft.league_id, rs.fantasy_team_id, fp.week
-        ) AS computed WHERE true
+        SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2), 0, :now
+        FROM ({computed}) AS computed WHERE true
         ON CONFLICT (fantasy_team_id, week) DO UPDATE
         SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
         WHERE {differs(dialect, "team_week_scores.points", "excluded.points")}

@@ -1,0 +1,287 @@
+"""data_quality_checks: four checks over the app database, findings stored and sent to Slack.
+
+Each check is a handful of set-based queries, one per rule; a rule returns how many rows break it
+and a bounded sample of their ids. The job runs all four (one that raises is recorded as `error`
+and the others still run), stores one `data_quality_results` row per check, logs each, and sends
+one Slack message summarising every finding. Findings do not fail the job; a check that could not
+run does, after the others have reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, text
+
+from fantasy_jobs import scoring
+from fantasy_jobs.alerts import send_slack
+from fantasy_jobs.jobs.scoring import STARTER_POINTS
+from fantasy_jobs.runtime import JobContext, JobResult
+from fantasy_jobs.schema import DataQualityResult, League, LeagueProfile, ScoringProfile, utcnow
+
+SAMPLE = 20
+TOLERANCE = 0.01
+MAX_MINUTES = 70  # regulation is 40; several overtimes stay below this
+STARTING = ", ".join(f"'{slot}'" for slot in scoring.STARTING_SLOTS)
+
+
+@dataclass
+class Finding:
+    rule: str
+    count: int
+    sample: list[Any]
+
+
+@dataclass
+class CheckResult:
+    check: str
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "error" if self.error else "failed" if self.findings else "passed"
+
+    @property
+    def issue_count(self) -> int:
+        return sum(f.count for f in self.findings)
+
+
+def run_rules(conn, check: str, rules: dict[str, str], params: dict | None = None) -> CheckResult:
+    """Each rule is a SELECT of offending ids (column `id`); count and sample come from one query."""
+    result = CheckResult(check)
+    for rule, sql in rules.items():
+        rows = conn.execute(
+            text(
+                f"SELECT id, COUNT(*) OVER () AS total FROM ({sql}) AS offending ORDER BY id LIMIT {SAMPLE}"
+            ),
+            params or {},
+        ).all()
+        if rows:
+            result.findings.append(Finding(rule, rows[0].total, [r.id for r in rows]))
+    return result
+
+
+# --- 1. player stats ------------------------------------------------------------------------
+
+STAT_COLUMNS = (
+    "minutes",
+    "fgm",
+    "fga",
+    "fg3m",
+    "fg3a",
+    "ftm",
+    "fta",
+    "oreb",
+    "dreb",
+    "reb",
+    "ast",
+    "stl",
+    "blk",
+    "tov",
+    "pf",
+    "pts",
+)
+PLAYER_STATS_RULES = {
+    "reb_equals_oreb_plus_dreb": "SELECT id FROM player_game_stats WHERE reb <> oreb + dreb",
+    "made_at_most_attempted": "SELECT id FROM player_game_stats WHERE fgm > fga OR fg3m > fg3a OR ftm > fta",
+    "threes_within_field_goals": "SELECT id FROM player_game_stats WHERE fg3m > fgm",
+    "points_formula": "SELECT id FROM player_game_stats WHERE pts <> 2 * (fgm - fg3m) + 3 * fg3m + ftm",
+    "no_negative_stats": "SELECT id FROM player_game_stats WHERE "
+    + " OR ".join(f"{c} < 0" for c in STAT_COLUMNS),
+    "minutes_plausible": f"SELECT id FROM player_game_stats WHERE minutes > {MAX_MINUTES} OR (did_not_play AND minutes > 0)",
+    "player_points_add_up_to_team_score": """
+        SELECT g.id AS id FROM games g
+        WHERE g.status = 'final' AND g.home_score IS NOT NULL AND (
+            g.home_score <> (SELECT COALESCE(SUM(s.pts), 0) FROM player_game_stats s WHERE s.game_id = g.id AND s.team_id = g.home_team_id)
+         OR g.away_score <> (SELECT COALESCE(SUM(s.pts), 0) FROM player_game_stats s WHERE s.game_id = g.id AND s.team_id = g.away_team_id))
+          AND EXISTS (SELECT 1 FROM player_game_stats s WHERE s.game_id = g.id)""",
+    "player_of_neither_team": """
+        SELECT s.id AS id FROM player_game_stats s JOIN games g ON g.id = s.game_id
+        WHERE s.team_id <> g.home_team_id AND s.team_id <> g.away_team_id""",
+}
+
+
+def check_player_stats_consistency(conn) -> CheckResult:
+    """Box-score arithmetic, plausible values, team totals, and lines of players of neither team."""
+    return run_rules(conn, "player_stats_consistency", PLAYER_STATS_RULES)
+
+
+# --- 2. roster slots ------------------------------------------------------------------------
+
+FAR_FUTURE = "'9999-12-31'"
+ROSTER_RULES = {
+    "player_on_two_teams_of_a_league": f"""
+        SELECT b.id AS id FROM roster_slots a
+        JOIN fantasy_teams ta ON ta.id = a.fantasy_team_id
+        JOIN roster_slots b ON b.player_id = a.player_id AND b.id > a.id AND b.fantasy_team_id <> a.fantasy_team_id
+        JOIN fantasy_teams tb ON tb.id = b.fantasy_team_id AND tb.league_id = ta.league_id
+        WHERE a.acquired_at < COALESCE(b.released_at, {FAR_FUTURE}) AND b.acquired_at < COALESCE(a.released_at, {FAR_FUTURE})""",
+    "roster_over_league_size": """
+        SELECT ft.id AS id FROM fantasy_teams ft JOIN leagues l ON l.id = ft.league_id
+        WHERE (SELECT COUNT(*) FROM roster_slots rs WHERE rs.fantasy_team_id = ft.id AND rs.released_at IS NULL) > l.roster_size""",
+    "league_over_team_count": """
+        SELECT l.id AS id FROM leagues l WHERE (SELECT COUNT(*) FROM fantasy_teams ft WHERE ft.league_id = l.id) > l.max_teams""",
+    "slot_of_missing_team": "SELECT rs.id AS id FROM roster_slots rs WHERE NOT EXISTS (SELECT 1 FROM fantasy_teams ft WHERE ft.id = rs.fantasy_team_id)",
+    "slot_of_missing_player": "SELECT rs.id AS id FROM roster_slots rs WHERE NOT EXISTS (SELECT 1 FROM players p WHERE p.id = rs.player_id)",
+    "active_slot_in_archived_league": """
+        SELECT rs.id AS id FROM roster_slots rs JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+        JOIN leagues l ON l.id = ft.league_id WHERE l.status = 'archived' AND rs.released_at IS NULL""",
+}
+
+
+def check_roster_slot_integrity(conn) -> CheckResult:
+    """Double rostering, oversized rosters and leagues, orphaned slots, live slots in archived leagues."""
+    return run_rules(conn, "roster_slot_integrity", ROSTER_RULES)
+
+
+# --- 3. scores ------------------------------------------------------------------------------
+
+
+def check_score_calculation_accuracy(conn) -> CheckResult:
+    """Stored fantasy points against points recomputed by the scoring code, and team week totals
+    against the sum of their starters' points (tolerance 0.01)."""
+    profiles = conn.execute(select(ScoringProfile.id, ScoringProfile.weights)).all()
+    rules: dict[str, str] = {}
+    recomputed = []
+    for profile in profiles:
+        weights = {stat: float(w) for stat, w in (profile.weights or {}).items()}
+        recomputed.append(f"""
+            SELECT fp.id AS id FROM fantasy_points fp JOIN player_game_stats s ON s.player_id = fp.player_id AND s.game_id = fp.game_id
+            WHERE fp.profile_id = {int(profile.id)} AND ABS(fp.points - ({scoring.points_sql(weights, "s")})) > {TOLERANCE}""")
+    if recomputed:
+        rules["fantasy_points_match_stats_and_weights"] = " UNION ALL ".join(recomputed)
+    wrong_profile = []
+    leagues = conn.execute(
+        select(
+            League.id,
+            League.name,
+            League.scoring_settings,
+            LeagueProfile.profile_id,
+            ScoringProfile.weights_hash,
+        )
+        .join(LeagueProfile, LeagueProfile.league_id == League.id)
+        .join(ScoringProfile, ScoringProfile.id == LeagueProfile.profile_id)
+    ).all()
+    for league in leagues:
+        try:
+            expected = scoring.weights_hash(
+                scoring.league_weights(league.scoring_settings, f"league {league.id}")
+            )
+        except scoring.ScoringSettingsError:
+            expected = None
+        if expected != league.weights_hash:
+            wrong_profile.append(int(league.id))
+    if wrong_profile:
+        rules["league_scored_with_its_weights"] = " UNION ALL ".join(
+            f"SELECT {i} AS id" for i in wrong_profile
+        )
+    rules["team_week_total_matches_starters"] = f"""
+        SELECT tws.id AS id FROM team_week_scores tws
+        JOIN league_profiles lp ON lp.league_id = tws.league_id
+        LEFT JOIN ({STARTER_POINTS.format(league_filter="")}) AS computed
+          ON computed.fantasy_team_id = tws.fantasy_team_id AND computed.week = tws.week
+        WHERE ABS(tws.points - COALESCE(computed.total, 0)) > {TOLERANCE}"""
+    return run_rules(conn, "score_calculation_accuracy", rules)
+
+
+# --- 4. drafts ------------------------------------------------------------------------------
+
+DRAFT_RULES = {
+    "completed_draft_has_every_pick": """
+        SELECT d.id AS id FROM drafts d WHERE d.status = 'completed' AND
+          (SELECT COUNT(*) FROM draft_picks p WHERE p.draft_id = d.id AND p.player_id IS NOT NULL)
+          < d.rounds * (SELECT COUNT(*) FROM fantasy_teams ft WHERE ft.league_id = d.league_id)""",
+    "pick_numbers_contiguous": """
+        SELECT draft_id AS id FROM draft_picks GROUP BY draft_id
+        HAVING MIN(pick_number) <> 1 OR MAX(pick_number) <> COUNT(*)""",
+    "player_drafted_once_per_league": """
+        SELECT b.id AS id FROM draft_picks a JOIN drafts da ON da.id = a.draft_id
+        JOIN draft_picks b ON b.player_id = a.player_id AND b.id > a.id
+        JOIN drafts db ON db.id = b.draft_id AND db.league_id = da.league_id""",
+    "current_pick_is_next_unmade": """
+        SELECT d.id AS id FROM drafts d WHERE d.status = 'in_progress' AND d.current_pick IS DISTINCT FROM COALESCE(
+          (SELECT MIN(p.pick_number) FROM draft_picks p WHERE p.draft_id = d.id AND p.player_id IS NULL),
+          (SELECT MAX(p.pick_number) + 1 FROM draft_picks p WHERE p.draft_id = d.id), 1)""",
+    "league_and_draft_status_agree": """
+        SELECT l.id AS id FROM leagues l JOIN drafts d ON d.league_id = l.id
+        WHERE (l.status = 'drafting' AND d.status = 'completed')
+           OR (l.status IN ('active', 'completed', 'archived') AND d.status <> 'completed')""",
+}
+
+
+def check_draft_state_consistency(conn) -> CheckResult:
+    """Completed drafts complete, pick numbers contiguous, no player drafted twice in a league,
+    an in-progress draft's current pick the next unmade one, league and draft status in step."""
+    rules = dict(DRAFT_RULES)
+    if conn.dialect.name == "sqlite":
+        rules["current_pick_is_next_unmade"] = rules["current_pick_is_next_unmade"].replace(
+            "IS DISTINCT FROM", "IS NOT"
+        )
+    return run_rules(conn, "draft_state_consistency", rules)
+
+
+CHECKS: tuple[Callable[[Any], CheckResult], ...] = (
+    check_player_stats_consistency,
+    check_roster_slot_integrity,
+    check_score_calculation_accuracy,
+    check_draft_state_consistency,
+)
+
+
+def slack_summary(results: list[CheckResult]) -> str:
+    lines = [":mag: *Data quality findings*"]
+    for result in results:
+        for finding in result.findings:
+            ids = ", ".join(map(str, finding.sample[:5])) + (" ..." if finding.count > 5 else "")
+            lines.append(f"- `{result.check}` / {finding.rule}: {finding.count} (ids {ids})")
+        if result.error:
+            lines.append(f"- `{result.check}`: could not run: {result.error[:300]}")
+    return "\n".join(lines)
+
+
+def data_quality_checks(ctx: JobContext) -> JobResult:
+    results: list[CheckResult] = []
+    for check in CHECKS:
+        name = check.__name__.removeprefix("check_")
+        try:
+            with ctx.engine.connect() as conn:
+                result = check(conn)
+        except Exception as exc:  # recorded; the other checks still run
+            result = CheckResult(name, error=f"{type(exc).__name__}: {exc}"[:2000])
+            ctx.log.error("check %s could not run: %s", name, result.error)
+        results.append(result)
+        for finding in result.findings:
+            ctx.log.warning(
+                "%s: %s: %d (sample ids %s)", result.check, finding.rule, finding.count, finding.sample
+            )
+        if result.status == "passed":
+            ctx.log.info("%s: passed", result.check)
+    if not ctx.dry_run:
+        now = utcnow()
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                insert(DataQualityResult),
+                [
+                    {
+                        "check_name": r.check,
+                        "ran_at": now,
+                        "status": r.status,
+                        "issue_count": r.issue_count,
+                        "details": {"findings": [f.__dict__ for f in r.findings], "error": r.error},
+                    }
+                    for r in results
+                ],
+            )
+        if any(r.findings or r.error for r in results):
+            send_slack(slack_summary(results))
+    errors = [r for r in results if r.error]
+    issues = sum(r.issue_count for r in results)
+    if errors:
+        raise RuntimeError(
+            f"{len(errors)} check(s) could not run: " + "; ".join(f"{r.check}: {r.error}" for r in errors)
+        )
+    summary = f"{issues} issues in {sum(1 for r in results if r.findings)} of {len(results)} checks"
+    return JobResult(issues, summary, {r.check: r.status for r in results})
