@@ -52,11 +52,20 @@ def database_url(conn_id: str = CONN_ID) -> str:
 
     try:
         conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:
+    except Exception:
+        conn = None
+    if conn is None:  # in Airflow's own servers (API server), read it as the core does
+        try:
+            from airflow.models.connection import Connection
+
+            conn = Connection.get_connection_from_secrets(conn_id)
+        except Exception:
+            conn = None
+    if conn is None:
         raise ConfigError(
             f"connection {conn_id!r} is not configured: set AIRFLOW_CONN_{conn_id.upper()} "
             f"(e.g. sqlite:////path/app.db or postgresql://user:pass@host:5432/db) or add it in the UI"
-        ) from exc
+        )
     return url_from_connection(conn)
 
 

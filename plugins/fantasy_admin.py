@@ -1,0 +1,22 @@
+"""Airflow plugin: the job-centric admin API and the "Jobs" page, mounted at /fantasy.
+
+The logic lives in `fantasy_jobs.admin`; this file only registers it with Airflow.
+"""
+
+from airflow.plugins_manager import AirflowPlugin
+
+from fantasy_jobs.admin import PREFIX, app
+
+
+class FantasyAdminPlugin(AirflowPlugin):
+    name = "fantasy_admin"
+    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "Fantasy jobs admin"}]
+    external_views = [
+        {
+            "name": "Jobs",
+            "href": "fantasy/jobs",  # relative: works behind a reverse proxy
+            "url_route": "fantasy-jobs",
+            "destination": "nav",
+            "category": "browse",
+        }
+    ]

@@ -1,0 +1,169 @@
+"""The admin API against a real Airflow API server with the PostgreSQL app database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import insert
+
+from fantasy_jobs.db import make_engine
+from fantasy_jobs.registry import JOBS
+from fantasy_jobs.schema import JobExecution, create_all
+from tests.conftest import VENV_BIN
+from tests.support.airflow_server import AirflowServers
+
+pytestmark = pytest.mark.airflow_cli
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def app_db(postgres):
+    name = postgres.create_database("admin")
+    engine = make_engine(postgres.url(name))
+    create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(JobExecution),
+            [
+                {
+                    "job_id": job,
+                    "status": status,
+                    "started_at": T0 + timedelta(minutes=n),
+                    "finished_at": T0 + timedelta(minutes=n, seconds=3),
+                    "execution_time_s": 3.0,
+                    "rows_affected": n,
+                    "trigger": "scheduled",
+                    "error_message": "boom" if status == "failed" else None,
+                    "dry_run": False,
+                    "long_running": False,
+                }
+                for n, (job, status) in enumerate(
+                    [("cache_cleanup", "completed")] * 30
+                    + [("backup_database", "failed"), ("cache_cleanup", "failed")]
+                )
+            ],
+        )
+    yield engine, postgres.airflow_uri(name)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(app_db):
+    servers = AirflowServers(VENV_BIN, app_db[1]).prepare()
+    servers.start()
+    yield servers
+    servers.stop()
+
+
+def api(server, method: str, path: str, user: str | None = "admin", **kwargs) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {server.token(user)}"} if user else {}
+    return httpx.request(
+        method, f"{server.url}/fantasy/api/v1/admin{path}", headers=headers, timeout=60, **kwargs
+    )
+
+
+def test_lists_every_job_with_schedule_and_last_run(server):
+    response = api(server, "GET", "/jobs")
+    assert response.status_code == 200, response.text
+    jobs = {job["id"]: job for job in response.json()["jobs"]}
+    assert set(jobs) == {job.id for job in JOBS}
+    cache = jobs["cache_cleanup"]
+    assert (cache["dag_id"], cache["cron"], cache["schedule"], cache["timezone"], cache["pool"]) == (
+        "fantasy_frequent",
+        "*/30 * * * *",
+        "Every 30 minutes",
+        "America/New_York",
+        "default_pool",
+    )
+    assert (
+        cache["next_run"] and cache["last_run"]["status"] == "failed" and cache["last_run"]["error"] == "boom"
+    )
+    assert cache["last_run"]["duration_s"] == 3.0 and cache["last_run"]["started_at"].startswith(
+        "2026-06-01T12:31"
+    )
+    assert (
+        jobs["ingest_teams"]["last_run"] is None
+        and "after the job above it" in jobs["ingest_teams"]["schedule"]
+    )
+
+
+def test_history_is_newest_first_paged_and_filtered(server):
+    page = api(server, "GET", "/jobs/history", params={"limit": 5, "offset": 0}).json()
+    assert page["total_entries"] == 32 and len(page["executions"]) == 5
+    assert [e["rows_affected"] for e in page["executions"]] == [31, 30, 29, 28, 27]
+    second = api(server, "GET", "/jobs/history", params={"limit": 5, "offset": 5}).json()
+    assert [e["rows_affected"] for e in second["executions"]] == [26, 25, 24, 23, 22]
+    failed = api(server, "GET", "/jobs/history", params={"status": "failed"}).json()
+    assert [(e["job_id"], e["status"]) for e in failed["executions"]] == [
+        ("cache_cleanup", "failed"),
+        ("backup_database", "failed"),
+    ]
+    by_job = api(server, "GET", "/jobs/history", params={"job_id": "backup_database"}).json()
+    assert by_job["total_entries"] == 1
+    assert api(server, "GET", "/jobs/history", params={"job_id": "nope"}).status_code == 404
+
+
+def test_trigger_creates_the_dag_run_with_the_right_conf(server):
+    response = api(server, "POST", "/jobs/cache_cleanup/run", json={"dry_run": True})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["dag_id"] == "fantasy_frequent" and body["url"].endswith(
+        f"/dags/fantasy_frequent/runs/{body['dag_run_id']}"
+    )
+    token = server.token("admin")
+    run = httpx.get(
+        f"{server.url}/api/v2/dags/fantasy_frequent/dagRuns/{body['dag_run_id']}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    assert run["conf"] == {"jobs": ["cache_cleanup"], "dry_run": True} and run["run_type"] == "manual"
+
+
+def test_without_a_token_401_everywhere(server):
+    for method, path in (("GET", "/jobs"), ("GET", "/jobs/history"), ("POST", "/jobs/cache_cleanup/run")):
+        assert api(server, method, path, user=None).status_code == 401
+    assert httpx.get(f"{server.url}/fantasy/jobs", timeout=30).status_code == 401
+
+
+def test_unknown_job_is_404_naming_the_known_ids(server):
+    response = api(server, "POST", "/jobs/not_a_job/run")
+    assert response.status_code == 404
+    assert (
+        "unknown job 'not_a_job'" in response.json()["detail"]
+        and "cache_cleanup" in response.json()["detail"]
+    )
+
+
+def test_viewer_may_read_but_not_trigger(server):
+    assert api(server, "GET", "/jobs", user="viewer").status_code == 200
+    response = api(server, "POST", "/jobs/cache_cleanup/run", user="viewer")
+    assert response.status_code == 403 and "fantasy_frequent" in response.json()["detail"]
+
+
+def test_paused_dag_is_refused_with_a_clear_message(server):
+    token = server.token("admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    httpx.patch(
+        f"{server.url}/api/v2/dags/fantasy_weekly", json={"is_paused": True}, headers=headers, timeout=30
+    ).raise_for_status()
+    try:
+        response = api(server, "POST", "/jobs/reset_weekly_moves/run")
+        assert response.status_code == 409 and "fantasy_weekly is paused" in response.json()["detail"]
+    finally:
+        httpx.patch(
+            f"{server.url}/api/v2/dags/fantasy_weekly", json={"is_paused": False}, headers=headers, timeout=30
+        )
+
+
+def test_the_jobs_page_renders_with_a_token(server):
+    response = httpx.get(
+        f"{server.url}/fantasy/jobs", headers={"Authorization": f"Bearer {server.token()}"}, timeout=30
+    )
+    assert response.status_code == 200 and "<h1>Fantasy jobs</h1>" in response.text
+    assert (
+        "Run now" in response.text
+        and "fantasy_weekly" in response.text
+        and 'class="badge failed"' in response.text
+    )
