@@ -13,10 +13,9 @@ class FantasyAdminPlugin(AirflowPlugin):
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "Fantasy jobs admin"}]
     external_views = [
         {
-            "name": "Jobs",
+            "name": "Fantasy jobs",  # not "Jobs": Browse already has Airflow's own (scheduler) Jobs
             "href": "fantasy/jobs",  # relative: works behind a reverse proxy
             "url_route": "fantasy-jobs",
             "destination": "nav",
-            "category": "browse",
         }
     ]

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian's packages when it is missing: the PostgreSQL server
-# binaries and redis-server (the tests start their own servers in temporary folders on free
-# loopback ports; nothing is started here).
+# binaries, redis-server and Chromium (the tests start their own servers in temporary folders on
+# free loopback ports, and drive Chromium with Playwright; nothing is started here).
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

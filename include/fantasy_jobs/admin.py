@@ -222,7 +222,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .
 .badge{padding:.1rem .5rem;border-radius:.6rem;font-size:.8rem;color:#fff}.completed{background:#2f855a}.failed{background:#c53030}
 .running{background:#2b6cb0}.skipped{background:#718096}.never{background:#a0aec0}.warn{color:#c05621;font-weight:600}
 button{padding:.25rem .7rem;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:.3rem;cursor:pointer}
-#message{margin:.6rem 0;font-weight:600}
+#message{margin:.6rem 0;font-weight:600}tr.run-failed{background:#fff5f5}tr.run-long{background:#fffaf0}
 """
 SCRIPT = """
 async function runJob(jobId) {
