@@ -40,6 +40,7 @@ class RunRequest:
     dag_id: str | None = None
     run_id: str | None = None
     try_number: int = 1
+    hostname: str | None = None  # the Airflow worker's name for itself (ti.hostname); default: this machine
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def _tracking_values(job: Job, req: RunRequest) -> dict[str, Any]:
         "try_number": req.try_number,
         "trigger": req.trigger,
         "dry_run": req.dry_run,
-        "hostname": socket.gethostname(),
+        "hostname": req.hostname or socket.gethostname(),
     }
 
 
@@ -295,6 +296,7 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
         dag_id=dag_run.dag_id,
         run_id=dag_run.run_id,
         try_number=ti.try_number,
+        hostname=getattr(ti, "hostname", None),
     )
     decision = decide(job, req)
     if decision.action == "misfire":

@@ -48,6 +48,8 @@ def test_dag_settings(dagbag, group):
     assert "# " + spec.dag_id in dag.doc_md and all(f"`{job.id}`" in dag.doc_md for job in jobs_of(group))
     assert str(dag.timezone) == "America/New_York"
     assert dag.deadline, "a deadline alert is set outside `airflow dags test`"
+    (alert,) = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert alert.interval == spec.deadline
     assert dag.params["jobs"] == ([] if spec.jobs_required else [j.id for j in jobs_of(group)])
     assert dag.params.get_param("jobs").schema["items"]["enum"] == [j.id for j in jobs_of(group)]
     assert dag.params["dry_run"] is False

@@ -76,16 +76,22 @@ class AirflowServers:
         self.airflow("dags", "reserialize")
         return self
 
+    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start `airflow ARGS` in its own process group, its output in <home>/<name>.log."""
+        log = open(self.home / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen(
+            [str(self.bin / "airflow"), *args],
+            env={**self.env, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
     def start(self, *components: str) -> AirflowServers:
         for component in ("api-server", *components):
-            log = open(self.home / f"{component}.log", "w")  # noqa: SIM115 (closed with the process)
-            self.processes[component] = subprocess.Popen(
-                [str(self.bin / "airflow"), component],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self.spawn(component, component)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
