@@ -103,24 +103,7 @@ LAST_NAMES = (
     "Zeller",
 )
 POSITIONS = ("G", "G", "G", "G", "G", "F", "F", "F", "F", "C", "C", "F")
-STAT_KEYS = (
-    "minutes",
-    "fgm",
-    "fga",
-    "fg3m",
-    "fg3a",
-    "ftm",
-    "fta",
-    "oreb",
-    "dreb",
-    "reb",
-    "ast",
-    "stl",
-    "blk",
-    "tov",
-    "pf",
-    "pts",
-)
+STAT_KEYS = s.BOX_SCORE_COLUMNS
 CUSTOM_WEIGHTS = {"pts": 1.0, "reb": 1.2, "ast": 1.5, "fg3m": 0.5, "stl": 3.0, "blk": 3.0, "tov": -1.0}
 
 

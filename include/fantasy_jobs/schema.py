@@ -145,6 +145,27 @@ class Game(Base):
     updated_at: Mapped[datetime] = _updated()
 
 
+BOX_SCORE_COLUMNS = (
+    "minutes",
+    "fgm",
+    "fga",
+    "fg3m",
+    "fg3a",
+    "ftm",
+    "fta",
+    "oreb",
+    "dreb",
+    "reb",
+    "ast",
+    "stl",
+    "blk",
+    "tov",
+    "pf",
+    "pts",
+)
+"""The counting stats of a box-score line: the columns of player_game_stats besides keys, plus_minus and flags."""
+
+
 class PlayerGameStats(Base):
     __tablename__ = "player_game_stats"
     __table_args__ = (UniqueConstraint("game_id", "player_id"),)

@@ -25,28 +25,10 @@ from fantasy_jobs.espn.sample import (
     standings_payload,
     teams_payload,
 )
-from fantasy_jobs.schema import Game, Player, PlayerGameStats, Standing, Team
+from fantasy_jobs.schema import BOX_SCORE_COLUMNS, Game, Player, PlayerGameStats, Standing, Team
 
 EASTERN = "America/New_York"
-STAT_COLUMNS = (
-    "minutes",
-    "fgm",
-    "fga",
-    "fg3m",
-    "fg3a",
-    "ftm",
-    "fta",
-    "oreb",
-    "dreb",
-    "reb",
-    "ast",
-    "stl",
-    "blk",
-    "tov",
-    "pf",
-    "pts",
-    "plus_minus",
-)
+STAT_COLUMNS = (*BOX_SCORE_COLUMNS, "plus_minus")
 
 
 def _write(root: Path, path: str, payload: dict, query: str | None = None) -> None:

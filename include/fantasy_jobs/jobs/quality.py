@@ -19,7 +19,14 @@ from fantasy_jobs import scoring
 from fantasy_jobs.alerts import send_slack
 from fantasy_jobs.jobs.scoring import STARTER_POINTS
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import DataQualityResult, League, LeagueProfile, ScoringProfile, utcnow
+from fantasy_jobs.schema import (
+    BOX_SCORE_COLUMNS,
+    DataQualityResult,
+    League,
+    LeagueProfile,
+    ScoringProfile,
+    utcnow,
+)
 
 SAMPLE = 20
 TOLERANCE = 0.01
@@ -66,24 +73,7 @@ def run_rules(conn, check: str, rules: dict[str, str], params: dict | None = Non
 
 # --- 1. player stats ------------------------------------------------------------------------
 
-STAT_COLUMNS = (
-    "minutes",
-    "fgm",
-    "fga",
-    "fg3m",
-    "fg3a",
-    "ftm",
-    "fta",
-    "oreb",
-    "dreb",
-    "reb",
-    "ast",
-    "stl",
-    "blk",
-    "tov",
-    "pf",
-    "pts",
-)
+STAT_COLUMNS = BOX_SCORE_COLUMNS
 PLAYER_STATS_RULES = {
     "reb_equals_oreb_plus_dreb": "SELECT id FROM player_game_stats WHERE reb <> oreb + dreb",
     "made_at_most_attempted": "SELECT id FROM player_game_stats WHERE fgm > fga OR fg3m > fg3a OR ftm > fta",
