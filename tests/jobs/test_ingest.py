@@ -10,20 +10,7 @@ from sqlalchemy import insert, select
 from fantasy_jobs.errors import JobSkipped
 from fantasy_jobs.schema import Game, IngestLog, JobExecution, Player, PlayerGameStats, Standing, Team
 from tests.support import espn_world as w
-from tests.support.espn_stub import EspnStub
 from tests.support.jobs import count, run_job, snapshot
-
-
-@pytest.fixture
-def espn(monkeypatch):
-    stub = EspnStub().start()
-    w.serve_world(stub)
-    monkeypatch.setenv("AIRFLOW_CONN_WNBA_API", stub.url)
-    monkeypatch.setenv("FANTASY_ESPN_MIN_INTERVAL", "0")
-    monkeypatch.setenv("FANTASY_ESPN_BACKOFF", "0.01")
-    monkeypatch.setenv("FANTASY_ESPN_TIMEOUT", "2")
-    yield stub
-    stub.stop()
 
 
 def teams_by_espn(engine) -> dict[str, tuple]:

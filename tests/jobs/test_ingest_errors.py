@@ -15,19 +15,6 @@ from tests.support.jobs import count, run_job
 G1_SUMMARY = {"event": w.G1.id}
 
 
-@pytest.fixture
-def espn(monkeypatch):
-    stub = EspnStub().start()
-    w.serve_world(stub)
-    monkeypatch.setenv("AIRFLOW_CONN_WNBA_API", stub.url)
-    monkeypatch.setenv("FANTASY_ESPN_MIN_INTERVAL", "0")
-    monkeypatch.setenv("FANTASY_ESPN_BACKOFF", "0.01")
-    monkeypatch.setenv("FANTASY_ESPN_TIMEOUT", "0.5")
-    monkeypatch.setenv("FANTASY_ESPN_MAX_ATTEMPTS", "3")
-    yield stub
-    stub.stop()
-
-
 def nothing_written(engine) -> bool:
     return count(engine, Game) == 0 and count(engine, PlayerGameStats) == 0 and count(engine, Player) == 0
 
