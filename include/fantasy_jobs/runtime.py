@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fantasy_jobs.errors import InvalidParamsError, JobSkipped
-from fantasy_jobs.registry import GROUPS, JOBS_BY_ID, Job, get_job, jobs_of
+from fantasy_jobs.registry import GROUPS, Job, get_job, jobs_of
 from fantasy_jobs.timeutil import to_league
 
 log = logging.getLogger(__name__)
@@ -318,4 +318,4 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
     }
 
 
-__all__ = ["JOBS_BY_ID", "Decision", "JobContext", "JobResult", "RunRequest", "decide", "execute", "run_task"]
+__all__ = ["Decision", "JobContext", "JobResult", "RunRequest", "decide", "execute", "run_task"]

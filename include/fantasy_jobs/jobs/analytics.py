@@ -108,16 +108,14 @@ def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
         history: dict[int, list[float]] = defaultdict(list)  # team -> weekly totals so far
         previous_rank: dict[int, int] = {}
         ordered = sorted(weeks)
+        by_week = {w: {tid: p + b for tid, p, b in weeks[w]} for w in ordered}
         for index, week in enumerate(ordered):
             for team_id, points, bonus in weeks[week]:
                 history[team_id].append(points + bonus)
             teams = sorted(history)
             season = {t: sum(history[t]) for t in teams}
-            recent_weeks = set(ordered[max(0, index - 2) : index + 1])
-            recent = {
-                t: sum(p + b for tid, p, b in (x for w in recent_weeks for x in weeks[w]) if tid == t)
-                for t in teams
-            }
+            recent_weeks = ordered[max(0, index - 2) : index + 1]
+            recent = {t: sum(by_week[w].get(t, 0.0) for w in recent_weeks) for t in teams}
             best_season, best_recent = max(season.values()) or 1.0, max(recent.values()) or 1.0
             scores = {}
             for t in teams:

@@ -75,8 +75,9 @@ def assign_fantasy_weeks(conn, seasons: set[int]) -> int:
     games = conn.execute(
         select(Game.id, Game.start_time, Game.fantasy_week).where(Game.season.in_(seasons))
     ).all()
-    changes = [{"gid": g.id, "week": fantasy_week(g.start_time)} for g in games]
-    changes = [c for c, g in zip(changes, games, strict=True) if g.fantasy_week != c["week"]]
+    changes = [
+        {"gid": g.id, "week": week} for g in games if (week := fantasy_week(g.start_time)) != g.fantasy_week
+    ]
     if changes:
         conn.execute(
             Game.__table__.update().where(Game.id == bindparam("gid")).values(fantasy_week=bindparam("week")),
