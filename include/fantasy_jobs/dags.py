@@ -10,6 +10,7 @@ import os
 import sys
 from datetime import datetime, timedelta
 
+from fantasy_jobs.deadlines import FantasyDeadline, deadline_variable
 from fantasy_jobs.registry import GROUPS, Job, jobs_of
 from fantasy_jobs.settings import league_timezone
 
@@ -44,19 +45,20 @@ def _timetable(group: str):
 
 
 def _deadline(group: str):
+    """The group's deadline alert; its interval can be overridden by the Variable
+    `fantasy_deadline_<group>_seconds` (see `fantasy_jobs.deadlines`)."""
     if _running_dags_test():
         return None
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+    from airflow.sdk import AsyncCallback, DeadlineAlert
 
     spec = GROUPS[group]
-    reference = (
-        DeadlineReference.DAGRUN_LOGICAL_DATE
-        if spec.deadline_from == "logical_date"
-        else DeadlineReference.DAGRUN_QUEUED_AT
-    )
     return DeadlineAlert(
-        reference=reference,
-        interval=spec.deadline,
+        reference=FantasyDeadline(
+            group=group,
+            anchor=spec.deadline_from,
+            default_seconds=int(spec.deadline.total_seconds()),
+        ),
+        interval=timedelta(0),  # the interval lives in the reference, read when the run is created
         callback=AsyncCallback("fantasy_jobs.alerts.deadline_missed_alert", kwargs={"group": group}),
     )
 
@@ -108,7 +110,9 @@ def _doc(group: str, intro: str | None) -> str:
         lines.append(f"| `{job.id}` ({job.name}) | {job.schedule_text} | `{job.pool}` |")
     lines += [
         "",
-        f"Deadline: {spec.deadline} after the run's {spec.deadline_from.replace('_', ' ')}; a miss sends one Slack message.",
+        f"Deadline: {spec.deadline} after the run's {spec.deadline_from.replace('_', ' ')} (a manual run's: its"
+        f" trigger time); the Variable `{deadline_variable(group)}` overrides it in seconds. A miss sends one"
+        " Slack message.",
         "Trigger with params `jobs` (which jobs) and `dry_run`. Every run is tracked in `job_executions`.",
     ]
     return "\n".join(lines)

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from fantasy_jobs.db import make_engine
+from fantasy_jobs.deadlines import deadline_variable
 from fantasy_jobs.demo import load_demo
 from fantasy_jobs.schema import JobExecution, create_all
 from tests.conftest import REPO, VENV_BIN
@@ -28,6 +29,7 @@ from tests.support.redis_server import RedisServer
 
 pytestmark = [pytest.mark.cluster, pytest.mark.airflow_cli]
 WORKERS = ("worker-a", "worker-b")
+WEEKLY_DEADLINE_SECONDS = "1"  # any Celery run takes longer: the weekly run is always late
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,8 @@ def cluster(postgres):
     )
     try:
         servers.prepare()
+        # In the metadata database, like an operator setting it in the UI (Admin > Variables).
+        servers.airflow("variables", "set", deadline_variable("weekly"), WEEKLY_DEADLINE_SECONDS)
         servers.start("scheduler", "dag-processor", "triggerer")
         for name in WORKERS:  # two "machines": own hostname, own log-server port
             servers.spawn(
@@ -116,6 +120,17 @@ def wait_for_run(api: httpx.Client, servers, dag_id: str, run_id: str, timeout: 
     )
 
 
+def deadline_alerts(slack: HttpStub, run_id: str, timeout: float = 90) -> list[str]:
+    """The Slack stand-in's "Deadline missed" messages naming `run_id`, once one has arrived."""
+    end = time.monotonic() + timeout
+    while True:
+        texts = [r.json()["text"] for r in slack.requests if r.method == "POST"]
+        alerts = [text for text in texts if "Deadline missed" in text and f"`{run_id}`" in text]
+        if alerts or time.monotonic() > end:
+            return alerts
+        time.sleep(1)
+
+
 def task_instances(api: httpx.Client, dag_id: str, run_id: str) -> dict[str, dict]:
     return {
         ti["task_id"]: ti
@@ -170,3 +185,11 @@ def test_runs_land_on_the_celery_workers_pools_hold_and_deadlines_alert(cluster)
         for j in ("calculate_bonuses", "cleanup_old_data")
     )
     assert spans[0][1] <= spans[1][0], f"heavy jobs overlapped: {spans}"
+
+    # The weekly deadline, shortened to 1 s by its Variable, was missed; the triggerer ran the
+    # callback, which posted to the Slack stand-in. The frequent runs kept their 15 minutes.
+    alerts = deadline_alerts(slack, heavy)
+    assert len(alerts) == 1, alerts or servers.log("triggerer")[-3000:]
+    assert "`fantasy_weekly`" in alerts[0], alerts[0]
+    for run_id in (first, second):
+        assert not deadline_alerts(slack, run_id, timeout=0)

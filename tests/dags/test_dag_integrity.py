@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
 from fantasy_jobs.alerts import task_failure_alert
+from fantasy_jobs.deadlines import FantasyDeadline
 from fantasy_jobs.registry import GROUPS, JOBS, JOBS_BY_ID, jobs_of
 from tests.conftest import REPO, airflow_env
 
@@ -49,7 +51,10 @@ def test_dag_settings(dagbag, group):
     assert str(dag.timezone) == "America/New_York"
     assert dag.deadline, "a deadline alert is set outside `airflow dags test`"
     (alert,) = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
-    assert alert.interval == spec.deadline
+    assert alert.reference == FantasyDeadline(
+        group=group, anchor=spec.deadline_from, default_seconds=int(spec.deadline.total_seconds())
+    )
+    assert alert.interval == timedelta(0)
     assert dag.params["jobs"] == ([] if spec.jobs_required else [j.id for j in jobs_of(group)])
     assert dag.params.get_param("jobs").schema["items"]["enum"] == [j.id for j in jobs_of(group)]
     assert dag.params["dry_run"] is False
@@ -89,6 +94,7 @@ def test_daily_chain_trigger_rules(dagbag):
 
 PARSE_PROBE = r"""
 import sys
+from datetime import timedelta
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
