@@ -59,6 +59,8 @@ def _deadline(group: str):
             default_seconds=int(spec.deadline.total_seconds()),
         ),
         interval=timedelta(0),  # the interval lives in the reference, read when the run is created
+        # The UI lists alerts by name; the interval column shows 0, so the name carries it.
+        name=f"{spec.deadline} after {spec.deadline_from} (Variable {deadline_variable(group)} overrides)",
         callback=AsyncCallback("fantasy_jobs.alerts.deadline_missed_alert", kwargs={"group": group}),
     )
 
