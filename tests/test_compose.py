@@ -96,6 +96,19 @@ def test_every_mounted_host_path_exists():
         assert (REPO / path).exists(), path
 
 
+def test_the_image_holds_the_package_dags_and_plugins_and_leaves_local_state_out():
+    """A worker on another machine or a Helm pod has only the image: every COPY source must exist,
+    and the build context must not ship the virtualenv, the local Airflow home or git history."""
+    copies = re.findall(r"^COPY (?:--\S+ )*(.+) (\S+)$", (REPO / "Dockerfile").read_text(), re.M)
+    sources = {src for srcs, _ in copies for src in srcs.split()}
+    assert {"requirements.txt", "include", "dags", "plugins"} <= sources
+    for source in sources:
+        assert (REPO / source).exists(), source
+    assert ("dags", "/opt/airflow/dags") in copies and ("plugins", "/opt/airflow/plugins") in copies
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {".venv", ".airflow", ".git", "test-artifacts"} <= ignored
+
+
 def test_every_connection_the_jobs_use_is_provided_from_the_env_file():
     assert COMPOSE["x-airflow-common"]["env_file"] == [".env"]
     example = (REPO / ".env.example").read_text()
