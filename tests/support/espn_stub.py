@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.http_stub import LoopbackServer
 
 
 @dataclass
@@ -27,7 +28,7 @@ def route_key(path: str, query: dict | None = None) -> str:
 
 
 @dataclass
-class EspnStub:
+class EspnStub(LoopbackServer):
     """`routes[key]` is a list of replies served in turn; the last one repeats."""
 
     routes: dict[str, list[Reply]] = field(default_factory=dict)
@@ -71,15 +72,5 @@ class EspnStub:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(Handler)
         return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
