@@ -95,7 +95,6 @@ def test_daily_chain_trigger_rules(dagbag):
 
 PARSE_PROBE = r"""
 import sys
-from datetime import timedelta
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
