@@ -276,29 +276,30 @@ def process_notifications(ctx: JobContext) -> JobResult:
     claim = claim_statement(ctx.engine.dialect.name)
     limits = httpx.Limits(max_connections=cfg.concurrency, max_keepalive_connections=cfg.concurrency)
     headers = {"User-Agent": "fantasy-jobs notifications"}
+    pool = ThreadPoolExecutor(cfg.concurrency, thread_name_prefix="notify")
+    http = httpx.Client(timeout=cfg.timeout, limits=limits, headers=headers)
+    delivery = Delivery(cfg, url, http, started)
     try:
-        with (
-            httpx.Client(timeout=cfg.timeout, limits=limits, headers=headers) as http,
-            ThreadPoolExecutor(cfg.concurrency, thread_name_prefix="notify") as pool,
-        ):
-            delivery = Delivery(cfg, url, http, started)
-            while time.monotonic() < delivery.budget_end and not delivery.stop_reason:
-                claim_started = time.monotonic()
-                token = utcnow()
-                with ctx.engine.begin() as conn:
-                    rows = conn.execute(
-                        claim,
-                        {"now": now, "lease_cutoff": token - lease, "claimed_at": token, "batch": cfg.batch},
-                    ).all()
-                if not rows:
-                    break
-                lease_end = claim_started + cfg.lease - cfg.margin
-                run_batch(ctx, delivery, pool, rows, token, lease_end, totals, dead_examples)
-            if delivery.stop_reason:
-                ctx.log.info(
-                    "stopped at the %s; unsent rows were returned to the queue", delivery.stop_reason
-                )
+        while time.monotonic() < delivery.budget_end and not delivery.stop_reason:
+            claim_started = time.monotonic()
+            token = utcnow()
+            with ctx.engine.begin() as conn:
+                rows = conn.execute(
+                    claim,
+                    {"now": now, "lease_cutoff": token - lease, "claimed_at": token, "batch": cfg.batch},
+                ).all()
+            if not rows:
+                break
+            lease_end = claim_started + cfg.lease - cfg.margin
+            run_batch(ctx, delivery, pool, rows, token, lease_end, totals, dead_examples)
+        if delivery.stop_reason:
+            ctx.log.info("stopped at the %s; unsent rows were returned to the queue", delivery.stop_reason)
+    except BaseException:  # a failed commit, a task timeout, SIGTERM: no POST starts any more
+        delivery.stop.set()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # in-flight requests end within their timeout
+        http.close()
         if totals["dead"]:
             send_slack(
                 dead_notifications_message(ctx.job.id, totals["dead"], cfg.max_attempts, dead_examples)
