@@ -179,12 +179,20 @@ def queue_env(monkeypatch, **values) -> None:
         ({"time_budget_seconds": 595, "lease_seconds": 900}, "execution timeout"),
     ],
 )
-def test_settings_that_let_a_run_outlive_its_claims_are_refused(engine, webhook, monkeypatch, values, named):
+def test_settings_that_let_a_run_outlive_its_claims_are_refused(
+    tmp_path, webhook, monkeypatch, values, named
+):
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.schema import create_all
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")  # the check is before any SQL: one dialect
+    create_all(engine)
     add(engine, [{"kind": "webhook", "status": "pending"}])
     queue_env(monkeypatch, **values)
     with pytest.raises(ConfigError, match=named):
         run_job(engine, "process_notifications", NOW)
     assert webhook.requests == [] and states(engine) == [(1, "pending", 0)]  # nothing claimed
+    engine.dispose()
 
 
 def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypatch):
