@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from fantasy_jobs.errors import ConfigError
-from fantasy_jobs.jobs.notifications import claim_statement
+from fantasy_jobs.jobs.notifications import Outcome, claim_statement, queue_settings, record
 from fantasy_jobs.schema import JobExecution, Notification, utcnow
 from tests.conftest import VENV_BIN, airflow_env
 from tests.support.http_stub import HttpStub
@@ -195,7 +195,7 @@ def test_settings_that_let_a_run_outlive_its_claims_are_refused(
     engine.dispose()
 
 
-def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypatch):
+def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypatch, caplog):
     queue_env(monkeypatch, concurrency=4, batch_size=10)
     webhook.delay = 0.05
     add(
@@ -207,6 +207,7 @@ def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypat
     assert 1 < webhook.max_in_flight <= 4
     assert sorted(webhook.per_key().values()) == [1] * 30
     assert {s for _, s, _ in states(engine)} == {"sent"}
+    assert "batch of 10 done" in caplog.text and "not recorded" not in caplog.text  # rowcounts add up
 
 
 def test_the_budget_is_checked_before_every_delivery(engine, webhook, monkeypatch):
@@ -267,3 +268,21 @@ def test_a_claim_uses_the_live_queue_index_not_the_sent_history(pg_engine):
         )
     assert "Index Scan using ix_notifications_queue" in plan, plan
     assert "Seq Scan" not in plan and "LockRows" in plan, plan  # FOR UPDATE SKIP LOCKED kept
+
+
+def test_an_expired_claim_never_overwrites_the_new_owner(engine):
+    """A worker whose lease ran out records its outcome too late: the row now belongs to another claim."""
+    old_claim, new_claim = utcnow() - timedelta(minutes=10), utcnow()
+    add(engine, [{"kind": "webhook", "status": "sending", "claimed_at": new_claim}])
+    with engine.connect() as conn:
+        row = conn.execute(select(Notification)).one()
+    cfg = queue_settings()
+    with engine.begin() as conn:
+        assert record(conn, [Outcome(row, "sent")], old_claim, NOW, cfg) == ([], 1)
+        assert record(conn, [Outcome(row, "retry", "HTTP 500")], old_claim, NOW, cfg)[1] == 1
+    with engine.connect() as conn:
+        after = conn.execute(select(Notification)).one()
+    assert (after.status, after.claimed_at, after.attempts) == ("sending", new_claim, 0)
+    with engine.begin() as conn:  # the owner's own outcome is written
+        assert record(conn, [Outcome(row, "sent")], new_claim, NOW, cfg) == ([], 0)
+    assert states(engine) == [(1, "sent", 0)]

@@ -201,7 +201,7 @@ class Outcome:
 
 
 class Delivery:
-    """One run's delivery machinery: the thread pool, the HTTP pool, the gates checked before each POST."""
+    """One run's delivery gates: the budget and lease checked before each POST, the unconfirmed-delivery slots."""
 
     def __init__(self, cfg: QueueSettings, url: str | None, http: httpx.Client, started: float) -> None:
         self.cfg, self.url, self.http = cfg, url, http
@@ -230,8 +230,14 @@ class Delivery:
         return Outcome(row, SENT if error is None else RETRY, error)
 
 
-def record(conn, outcomes: list[Outcome], token: datetime, now: datetime, cfg: QueueSettings) -> list[dict]:
-    """Write `outcomes` of the claim `token` in the open transaction; returns the retry rows written."""
+def record(
+    conn, outcomes: list[Outcome], token: datetime, now: datetime, cfg: QueueSettings
+) -> tuple[list[dict], int]:
+    """Write `outcomes` of the claim `token` in the open transaction.
+
+    Returns the retry rows and how many outcomes found their row no longer carrying `token` (the
+    claim expired and another worker took it: that worker's state is left alone).
+    """
     sent = [{"nid": o.row.id, "now": now, "token": token} for o in outcomes if o.kind == SENT]
     released = [{"nid": o.row.id, "token": token} for o in outcomes if o.kind == RELEASED]
     retry = []
@@ -250,13 +256,12 @@ def record(conn, outcomes: list[Outcome], token: datetime, now: datetime, cfg: Q
                 "token": token,
             }
         )
-    if sent:
-        conn.execute(MARK_SENT, sent)
-    if retry:
-        conn.execute(MARK_RETRY, retry)
-    if released:
-        conn.execute(RELEASE, released)
-    return retry
+    written = 0
+    for statement, params in ((MARK_SENT, sent), (MARK_RETRY, retry), (RELEASE, released)):
+        if params:
+            count = conn.execute(statement, params).rowcount
+            written = -1 if count < 0 or written < 0 else written + count  # -1: the driver cannot tell
+    return retry, 0 if written < 0 else len(outcomes) - written
 
 
 def process_notifications(ctx: JobContext) -> JobResult:
@@ -331,7 +336,7 @@ def run_batch(
         if outcomes:
             try:
                 with ctx.engine.begin() as conn:
-                    retry = record(conn, outcomes, token, ctx.now, delivery.cfg)
+                    retry, lost = record(conn, outcomes, token, ctx.now, delivery.cfg)
             except SQLAlchemyError:
                 delivery.stop.set()
                 wait(pending)
@@ -347,6 +352,10 @@ def run_batch(
             for o in outcomes:
                 if o.kind != RELEASED and o.row.kind != "in_app":
                     delivery.slots.release()  # its delivery is confirmed: the thread may start another
+            if lost > 0:
+                ctx.log.warning(
+                    "%d outcome(s) not recorded: their claim expired and another worker took the row", lost
+                )
             totals["sent"] += sum(o.kind == SENT for o in outcomes)
             totals["released"] += sum(o.kind == RELEASED for o in outcomes)
             for r in retry:
