@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import subprocess
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -165,6 +168,22 @@ def test_two_parallel_workers_send_each_of_1000_exactly_once(postgres, webhook):
     engine.dispose()
 
 
+@contextlib.contextmanager
+def job_log():
+    """The job's log lines, from a handler on its own logger (Airflow may reconfigure propagation)."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger = logging.getLogger("fantasy_jobs.jobs.process_notifications")
+    logger.addHandler(handler)
+    log = SimpleNamespace(lines=lines, text="")
+    try:
+        yield log
+    finally:
+        logger.removeHandler(handler)
+        log.text = "\n".join(lines)
+
+
 def queue_env(monkeypatch, **values) -> None:
     """Queue settings for an in-process run, e.g. lease_seconds=2 -> FANTASY_NOTIFICATION_LEASE_SECONDS."""
     for name, value in values.items():
@@ -195,19 +214,20 @@ def test_settings_that_let_a_run_outlive_its_claims_are_refused(
     engine.dispose()
 
 
-def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypatch, caplog):
+def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypatch):
     queue_env(monkeypatch, concurrency=4, batch_size=10)
     webhook.delay = 0.05
     add(
         engine,
         [{"kind": "webhook", "status": "pending"}] * 30 + [{"kind": "in_app", "status": "pending"}] * 5,
     )
-    result = run_job(engine, "process_notifications", NOW)
+    with job_log() as log:
+        result = run_job(engine, "process_notifications", NOW)
     assert result.details == {"sent": 35, "failed": 0, "dead": 0, "released": 0}
     assert 1 < webhook.max_in_flight <= 4
     assert sorted(webhook.per_key().values()) == [1] * 30
     assert {s for _, s, _ in states(engine)} == {"sent"}
-    assert "batch of 10 done" in caplog.text and "not recorded" not in caplog.text  # rowcounts add up
+    assert "batch of 10 done" in log.text and "not recorded" not in log.text  # rowcounts add up
 
 
 def test_the_budget_is_checked_before_every_delivery(engine, webhook, monkeypatch):
