@@ -92,3 +92,17 @@ def deadline_message(context: dict[str, Any] | None, group: str) -> str:
 async def deadline_missed_alert(group: str = "?", context: dict[str, Any] | None = None, **_: Any) -> None:
     """The DAGs' deadline callback (runs in the triggerer): one Slack message per missed deadline."""
     await asyncio.to_thread(send_slack, deadline_message(context, group))
+
+
+def dead_notifications_message(
+    job_id: str, dead: int, max_attempts: int, last_errors: list[tuple[int, str]]
+) -> str:
+    """One message per run of the notification queue that marked notifications `dead`."""
+    escape = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    lines = [
+        f":skull: *{dead} notification(s) went dead* in `{job_id}` after {max_attempts} failed attempts each;"
+        " nobody will receive them unless they are re-queued.",
+        "*Last errors:*",
+        *(f"- notification {nid}: {(error or '?')[:300].translate(escape)}" for nid, error in last_errors),
+    ]
+    return "\n".join(lines)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -318,9 +319,22 @@ class TradeItem(Base):
     player_id: Mapped[int] = mapped_column(BigId)
 
 
+NOTIFICATION_QUEUE_STATUSES = "status IN ('pending', 'failed', 'sending')"
+
+
 class Notification(Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_status_due", "status", "next_attempt_at"),
+        # The live queue only (not the sent/dead rows kept 30 days): a claim walks it in id order,
+        # so its cost does not grow with the history.
+        Index(
+            "ix_notifications_queue",
+            "id",
+            postgresql_where=text(NOTIFICATION_QUEUE_STATUSES),
+            sqlite_where=text(NOTIFICATION_QUEUE_STATUSES),
+        ),
+    )
     id: Mapped[int] = _id()
     user_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(32))  # in_app, webhook

@@ -67,7 +67,10 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("notification_batch_size", 100, int, "Notifications claimed per batch."),
         Setting(
-            "notification_lease_seconds", 300, int, "A claim older than this returns the row to the queue."
+            "notification_lease_seconds",
+            300.0,
+            float,
+            "A claim older than this returns the row to the queue.",
         ),
         Setting("notification_max_attempts", 5, int, "Failed deliveries before a notification is dead."),
         Setting(
@@ -78,9 +81,18 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "notification_time_budget_seconds",
-            240,
-            int,
-            "process_notifications stops claiming after this long.",
+            240.0,
+            float,
+            "process_notifications starts no delivery after this long (budget + request timeout <= lease).",
+        ),
+        Setting(
+            "notification_request_timeout_seconds",
+            10.0,
+            float,
+            "Webhook request timeout (each of connect, send, answer); never more than what is left of the lease.",
+        ),
+        Setting(
+            "notification_concurrency", 16, int, "Webhook requests in flight at once (one connection pool)."
         ),
     )
 }

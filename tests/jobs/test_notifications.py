@@ -1,15 +1,20 @@
-"""process_notifications: exactly-once delivery under concurrency, backoff to dead, lease expiry."""
+"""process_notifications: once per claim under concurrency, backoff to dead, lease expiry, budget, pool, claim plan."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import subprocess
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
-from fantasy_jobs.schema import JobExecution, Notification
+from fantasy_jobs.errors import ConfigError
+from fantasy_jobs.jobs.notifications import Outcome, claim_statement, queue_settings, record
+from fantasy_jobs.schema import JobExecution, Notification, utcnow
 from tests.conftest import VENV_BIN, airflow_env
 from tests.support.http_stub import HttpStub
 from tests.support.jobs import count, run_job
@@ -66,7 +71,7 @@ def test_in_app_and_webhook_are_delivered_once(engine, webhook):
         ],
     )
     result = run_job(engine, "process_notifications", NOW)
-    assert result.details == {"sent": 2, "failed": 0, "dead": 0}
+    assert result.details == {"sent": 2, "failed": 0, "dead": 0, "released": 0}
     assert [s for _, s, _ in states(engine)] == ["sent", "sent", "pending", "sent"]
     (request,) = webhook.requests
     body = request.json()
@@ -98,17 +103,22 @@ def test_failing_webhook_backs_off_then_is_dead(engine, webhook):
 
 
 def test_expired_lease_returns_the_row(engine, webhook):
+    wall = utcnow()  # leases are measured on the wall clock (they are about live workers), not the run's time
     add(
         engine,
         [
             {
                 "kind": "webhook",
                 "status": "sending",
-                "claimed_at": NOW - timedelta(minutes=10),
-            },  # its worker died
-            {"kind": "webhook", "status": "sending", "claimed_at": NOW - timedelta(minutes=1)},
+                "claimed_at": wall - timedelta(minutes=10),
+            },  # worker died
+            {
+                "kind": "webhook",
+                "status": "sending",
+                "claimed_at": wall - timedelta(minutes=1),
+            },  # still leased
         ],
-    )  # still leased
+    )
     run_job(engine, "process_notifications", NOW)
     assert [s for _, s, _ in states(engine)] == ["sent", "sending"]
     assert [r.headers["Idempotency-Key"] for r in webhook.requests] == ["1"]
@@ -156,3 +166,143 @@ def test_two_parallel_workers_send_each_of_1000_exactly_once(postgres, webhook):
         shares = conn.execute(select(JobExecution.rows_affected)).scalars().all()
     assert len(shares) == 2 and sum(shares) == 1000 and min(shares) > 0  # both workers did part of it
     engine.dispose()
+
+
+@contextlib.contextmanager
+def job_log():
+    """The job's log lines, from a handler on its own logger (Airflow may reconfigure propagation)."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger = logging.getLogger("fantasy_jobs.jobs.process_notifications")
+    logger.addHandler(handler)
+    log = SimpleNamespace(lines=lines, text="")
+    try:
+        yield log
+    finally:
+        logger.removeHandler(handler)
+        log.text = "\n".join(lines)
+
+
+def queue_env(monkeypatch, **values) -> None:
+    """Queue settings for an in-process run, e.g. lease_seconds=2 -> FANTASY_NOTIFICATION_LEASE_SECONDS."""
+    for name, value in values.items():
+        monkeypatch.setenv(f"FANTASY_NOTIFICATION_{name.upper()}", str(value))
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"time_budget_seconds": 250, "request_timeout_seconds": 60}, "exceeds notification_lease_seconds"),
+        ({"concurrency": 0}, "notification_concurrency must be a positive number"),
+        ({"time_budget_seconds": 595, "lease_seconds": 900}, "execution timeout"),
+    ],
+)
+def test_settings_that_let_a_run_outlive_its_claims_are_refused(
+    tmp_path, webhook, monkeypatch, values, named
+):
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.schema import create_all
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")  # the check is before any SQL: one dialect
+    create_all(engine)
+    add(engine, [{"kind": "webhook", "status": "pending"}])
+    queue_env(monkeypatch, **values)
+    with pytest.raises(ConfigError, match=named):
+        run_job(engine, "process_notifications", NOW)
+    assert webhook.requests == [] and states(engine) == [(1, "pending", 0)]  # nothing claimed
+    engine.dispose()
+
+
+def test_webhooks_go_out_concurrently_within_the_pool(engine, webhook, monkeypatch):
+    queue_env(monkeypatch, concurrency=4, batch_size=10)
+    webhook.delay = 0.05
+    add(
+        engine,
+        [{"kind": "webhook", "status": "pending"}] * 30 + [{"kind": "in_app", "status": "pending"}] * 5,
+    )
+    with job_log() as log:
+        result = run_job(engine, "process_notifications", NOW)
+    assert result.details == {"sent": 35, "failed": 0, "dead": 0, "released": 0}
+    assert 1 < webhook.max_in_flight <= 4
+    assert sorted(webhook.per_key().values()) == [1] * 30
+    assert {s for _, s, _ in states(engine)} == {"sent"}
+    assert "batch of 10 done" in log.text and "not recorded" not in log.text  # rowcounts add up
+
+
+def test_the_budget_is_checked_before_every_delivery(engine, webhook, monkeypatch):
+    """A slow webhook: deliveries stop at the budget, mid-batch; the rest go back to the queue untouched."""
+    queue_env(monkeypatch, concurrency=1, time_budget_seconds=0.5, request_timeout_seconds=1, lease_seconds=2)
+    webhook.delay = 0.2  # each delivery takes at least 0.2 s: at most 3 can start within 0.5 s
+    add(engine, [{"kind": "webhook", "status": "pending"}] * 10)
+    result = run_job(engine, "process_notifications", NOW)
+    posted = webhook.per_key()
+    assert len(posted) <= 3 and set(posted.values()) <= {1}
+    assert result.details == {"sent": len(posted), "failed": 0, "dead": 0, "released": 10 - len(posted)}
+    with engine.connect() as conn:
+        rows = conn.execute(select(Notification.id, Notification.status, Notification.claimed_at)).all()
+    assert {(str(r.id) in posted, r.status, r.claimed_at) for r in rows} == {
+        (True, "sent", None),
+        (False, "pending", None),
+    }
+
+
+def test_dead_notifications_send_one_slack_message_per_run(engine, webhook, slack, monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SLACK_ALERTS",
+        json.dumps({"conn_type": "slackwebhook", "password": f"{slack.url}/hook"}),
+    )
+    queue_env(monkeypatch, max_attempts=1)
+    webhook.status_for = lambda r: 500 if r.headers["Idempotency-Key"] in ("2", "4") else None
+    add(engine, [{"kind": "webhook", "status": "pending"}] * 5)  # two bad ones beside three good ones
+    result = run_job(engine, "process_notifications", NOW)
+    assert result.details == {"sent": 3, "failed": 0, "dead": 2, "released": 0}
+    assert [s for _, s, _ in states(engine)] == ["sent", "dead", "sent", "dead", "sent"]
+    (message,) = [r.json()["text"] for r in slack.requests]
+    assert "2 notification(s) went dead" in message and "`process_notifications`" in message
+    assert "notification 2: HTTP 500" in message and "notification 4: HTTP 500" in message
+    assert webhook.url not in message  # the webhook's address stays out of Slack
+    run_job(engine, "process_notifications", NOW + timedelta(days=1))  # nothing new went dead
+    assert len(slack.requests) == 1
+
+
+def test_a_claim_uses_the_live_queue_index_not_the_sent_history(pg_engine):
+    """30 days of sent rows beside a short queue: the claim walks ix_notifications_queue, no Seq Scan."""
+    with pg_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notifications (user_id, kind, payload, status, attempts, sent_at, created_at) "
+                "SELECT 1, 'webhook', '{}', CASE WHEN g % 500 = 0 THEN 'pending' ELSE 'sent' END, 0, now(), now() "
+                "FROM generate_series(1, 50000) g"
+            )
+        )
+        conn.execute(text("ANALYZE notifications"))
+    claim = claim_statement("postgresql")
+    wall = utcnow()
+    with pg_engine.begin() as conn:
+        plan = "\n".join(
+            conn.execute(
+                text(f"EXPLAIN {claim.text}").bindparams(*claim._bindparams.values()),
+                {"now": NOW, "lease_cutoff": wall, "claimed_at": wall, "batch": 100},
+            ).scalars()
+        )
+    assert "Index Scan using ix_notifications_queue" in plan, plan
+    assert "Seq Scan" not in plan and "LockRows" in plan, plan  # FOR UPDATE SKIP LOCKED kept
+
+
+def test_an_expired_claim_never_overwrites_the_new_owner(engine):
+    """A worker whose lease ran out records its outcome too late: the row now belongs to another claim."""
+    old_claim, new_claim = utcnow() - timedelta(minutes=10), utcnow()
+    add(engine, [{"kind": "webhook", "status": "sending", "claimed_at": new_claim}])
+    with engine.connect() as conn:
+        row = conn.execute(select(Notification)).one()
+    cfg = queue_settings()
+    with engine.begin() as conn:
+        assert record(conn, [Outcome(row, "sent")], old_claim, NOW, cfg) == ([], 1)
+        assert record(conn, [Outcome(row, "retry", "HTTP 500")], old_claim, NOW, cfg)[1] == 1
+    with engine.connect() as conn:
+        after = conn.execute(select(Notification)).one()
+    assert (after.status, after.claimed_at, after.attempts) == ("sending", new_claim, 0)
+    with engine.begin() as conn:  # the owner's own outcome is written
+        assert record(conn, [Outcome(row, "sent")], new_claim, NOW, cfg) == ([], 0)
+    assert states(engine) == [(1, "sent", 0)]
