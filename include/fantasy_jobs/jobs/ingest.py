@@ -200,15 +200,18 @@ def write_box_score(
     final: bool,
     status: str | None = None,
     corrections: list[int] | None = None,
+    box_score_stored: bool = False,
 ) -> int:
     """Upsert one game, its unknown players and its stat lines; returns rows written.
 
     With `corrections` (a list), changes to lines already final are recorded in
-    `stat_corrections` and their number appended to the list."""
+    `stat_corrections` and their number appended to the list. `box_score_stored` marks the
+    game's box score stored (and forgets earlier failures)."""
     team_ids = ensure_teams(conn, [game.home, game.away])
-    written = upsert(
-        conn, Game, [game_values(game, team_ids) | ({"status": status} if status else {})], ["espn_id"]
-    )
+    values = game_values(game, team_ids) | ({"status": status} if status else {})
+    if box_score_stored:
+        values |= {"box_score_status": STORED, "box_score_first_failed_at": None, "box_score_error": None}
+    written = upsert(conn, Game, [values], ["espn_id"])
     game_id = conn.scalar(select(Game.id).where(Game.espn_id == game.espn_id))
     athletes = {line["athlete"].id: line for line in lines}
     if athletes:
@@ -433,16 +436,9 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
                 continue
             changes: list[int] = []
             with ctx.engine.begin() as conn:
-                game_rows = write_box_score(conn, game, lines, final=final, corrections=changes)
-                if final:
-                    game_rows += conn.execute(
-                        update(Game)
-                        .where(
-                            Game.espn_id == espn_id,
-                            or_(Game.box_score_status.is_(None), Game.box_score_status != STORED),
-                        )
-                        .values(box_score_status=STORED, box_score_first_failed_at=None, box_score_error=None)
-                    ).rowcount
+                game_rows = write_box_score(
+                    conn, game, lines, final=final, corrections=changes, box_score_stored=final
+                )
             call.rows = game_rows  # counted once committed
             written += game_rows
             if sum(changes):
