@@ -265,7 +265,8 @@ def ingest_teams(ctx: JobContext) -> JobResult:
         franchises = [t for t in teams if t.is_franchise]
         skipped = sorted(f"{t.abbreviation or '?'} ({t.id})" for t in teams if not t.is_franchise)
         if not franchises:
-            raise EspnPayloadError(f"{teams_call.endpoint}: no franchise among {len(teams)} teams")
+            with validating(teams_call):
+                raise EspnPayloadError(f"{teams_call.endpoint}: no franchise among {len(teams)} teams")
         standings, standings_call = fetch(client, StandingsPayload, api.STANDINGS, {"season": season})
         with validating(standings_call):
             conference = {
@@ -686,8 +687,9 @@ def live_game_check(ctx: JobContext) -> JobResult:
             api.SCOREBOARD,
             {"dates": f"{now.astimezone(EASTERN):%Y%m%d}", "limit": 200},
         )
-        games = convert(call.endpoint, board.games)
-        call.rows = len(games)
+        with validating(call):
+            games = convert(call.endpoint, board.games)
+        call.rows = len(games)  # nothing of the scoreboard itself is written
         live = {
             g.espn_id
             for g in games
@@ -708,19 +710,21 @@ def live_game_check(ctx: JobContext) -> JobResult:
         summaries = []
         for espn_id in sorted(live):
             summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
-            game = convert(call.endpoint, summary.game)
-            lines = convert(call.endpoint, summary.stat_lines)
-            call.rows = len(lines)
-            summaries.append((game, lines))
+            with validating(call):
+                game = convert(call.endpoint, summary.game)
+                lines = convert(call.endpoint, summary.stat_lines)
+            summaries.append((game, lines, call))
         if ctx.dry_run:
             return JobResult(
-                sum(len(x) for _, x in summaries),
+                sum(len(x) for _, x, _ in summaries),
                 f"dry run: would write live box scores of {len(summaries)} games",
             )
         written = 0
         with ctx.engine.begin() as conn:
-            for game, lines in summaries:
+            for game, lines, _ in summaries:
                 # A game ESPN calls final stays in_progress here: ingest_player_stats makes it and its lines final.
                 status = "in_progress" if game.status == "final" else None
                 written += write_box_score(conn, game, lines, final=False, status=status)
+        for _, lines, call in summaries:
+            call.rows = len(lines)  # counted once committed
     return JobResult(written, f"live box scores of {len(summaries)} games: {written} rows written")
