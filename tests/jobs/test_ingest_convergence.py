@@ -286,7 +286,7 @@ def test_all_dash_box_score_does_not_block_and_is_given_up(engine, espn, slack, 
     espn.hits.clear()
     run_job(engine, "ingest_player_stats", w.DAILY_NOW + timedelta(days=3))
     assert f"{api.SUMMARY}?event={w.G1.id}" not in espn.hits and len(slack.requests) == 1
-    assert result.rows_affected >= 0
+    assert result.details["given_up"] == [w.G1.id]
 
 
 # --- rosters -----------------------------------------------------------------------------------

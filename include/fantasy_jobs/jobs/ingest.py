@@ -401,6 +401,7 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
             len([g for g in corrections_due if g not in newly_final and g not in owed]),
         )
         finals = lines_total = corrected = read = 0
+        given_up: list[str] = []
         for number, espn_id in enumerate(wanted, 1):
             correction_read = (
                 espn_id in corrections_due and espn_id not in owed and espn_id not in newly_final
@@ -416,7 +417,9 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
             except ESPN_FAILURES as exc:
                 if correction_read:  # the stored final box score stands; read again next run
                     ctx.log.warning("stat-correction read of game %s failed: %s", espn_id, exc)
-                elif ctx.dry_run or not record_failure(ctx, espn_id, exc, give_up_after):
+                elif not ctx.dry_run and record_failure(ctx, espn_id, exc, give_up_after):
+                    given_up.append(espn_id)  # alerted once on Slack; no longer a failure
+                else:
                     failures.add(f"game {espn_id}", exc)
                 continue
             read += 1
@@ -454,13 +457,18 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
             )
     summary = (
         f"{finals} games final, {len(scheduled)} scoreboard games, {corrected} stats corrected, "
-        f"{written} rows written"
+        f"{written} rows written" + (f", box score given up for {', '.join(given_up)}" if given_up else "")
     )
     failures.raise_if_any(summary)
     return JobResult(
         written,
         summary,
-        {"dates": [d.isoformat() for d in dates], "box_scores": read, "stat_corrections": corrected},
+        {
+            "dates": [d.isoformat() for d in dates],
+            "box_scores": read,
+            "stat_corrections": corrected,
+            "given_up": given_up,
+        },
     )
 
 
