@@ -15,6 +15,7 @@ from fantasy_jobs import cli, scoring
 from fantasy_jobs.espn import client as api
 from fantasy_jobs.espn.client import EspnError, EspnPayloadError
 from fantasy_jobs.espn.sample import roster_payload
+from fantasy_jobs.jobs.ingest import scoreboard_dates
 from fantasy_jobs.schema import (
     FantasyPoints,
     FantasyTeam,
@@ -30,7 +31,7 @@ from fantasy_jobs.schema import (
 )
 from tests.conftest import REPO
 from tests.support import espn_world as w
-from tests.support.espn_stub import Reply
+from tests.support.espn_stub import EspnStub, Reply
 from tests.support.jobs import count, run_job
 
 CAPTURES = REPO.parent / "shared" / "espn" / "summaries"
@@ -39,8 +40,6 @@ G1_SUMMARY = {"event": w.G1.id}
 
 def serve_empty_boards(stub, now: datetime, days: int) -> None:
     """Empty scoreboards for the US-Eastern dates a run at `now` reads (unless served already)."""
-    from fantasy_jobs.jobs.ingest import scoreboard_dates
-
     for day in scoreboard_dates(now, days):
         key = {"dates": f"{day:%Y%m%d}", "limit": 200}
         if f"{api.SCOREBOARD}?dates={key['dates']}&limit=200" not in stub.routes:
@@ -95,8 +94,6 @@ def as_board(summary: dict) -> dict:
 
 @pytest.mark.skipif(not CAPTURES.is_dir(), reason="../shared/espn captures are not here")
 def test_invalid_summary_holds_back_only_its_game_until_fixed(engine, monkeypatch):
-    from tests.support.espn_stub import EspnStub
-
     monkeypatch.setenv("FANTASY_ESPN_MIN_INTERVAL", "0")
     monkeypatch.setenv("FANTASY_ESPN_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("FANTASY_INGEST_DAYS_BACK", "7")
@@ -276,6 +273,9 @@ def test_all_dash_box_score_does_not_block_and_is_given_up(engine, espn, slack, 
         assert game_state(engine, w.G2.id) == ("final", "stored", 35, 33, 4)  # not blocked
         assert game_state(engine, w.G1.id) == ("in_progress", "pending", 30, 27, 0)
     assert not slack.requests
+    espn.hits.clear()  # live_game_check leaves a game ESPN calls final to ingest_player_stats
+    run_job(engine, "live_game_check", w.DAILY_NOW)
+    assert f"{api.SUMMARY}?event={w.G1.id}" not in espn.hits and f"{api.SUMMARY}?event={w.G3.id}" in espn.hits
 
     result = run_job(engine, "ingest_player_stats", w.DAILY_NOW + timedelta(days=2))  # given up: no failure
     assert game_state(engine, w.G1.id) == ("final", "no_box_score", 30, 27, 0)
