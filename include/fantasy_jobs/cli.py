@@ -117,11 +117,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from fantasy_jobs.errors import ConfigError, InvalidParamsError
+
     try:
         return args.func(args)
     except PermanentJobError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        # 2 is bad command-line input only (job id, params, --at, setting or connection);
+        # any other failure of the job, bad ESPN data included, is 1
+        return 2 if isinstance(exc, (InvalidParamsError, ConfigError)) else 1
     except Exception as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

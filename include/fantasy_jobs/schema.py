@@ -143,6 +143,12 @@ class Game(Base):
     fantasy_week: Mapped[int | None] = mapped_column(
         Integer, index=True
     )  # week key of the tip-off, set by scoring
+    # ingest_player_stats' memory: NULL until ESPN calls the game final, then pending (box score
+    # not stored yet; status stays in_progress), stored, or no_box_score (given up; status final)
+    box_score_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    box_score_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed reads
+    box_score_first_failed_at: Mapped[datetime | None]
+    box_score_error: Mapped[str | None] = mapped_column(Text)  # the last failure, for operators
     updated_at: Mapped[datetime] = _updated()
 
 
@@ -194,6 +200,19 @@ class PlayerGameStats(Base):
     did_not_play: Mapped[bool] = mapped_column(Boolean, default=False)
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = _updated()
+
+
+class StatCorrection(Base):
+    """A stat of a final box-score line that ESPN changed later (written by ingest_player_stats)."""
+
+    __tablename__ = "stat_corrections"
+    id: Mapped[int] = _id()
+    game_id: Mapped[int] = mapped_column(BigId, ForeignKey("games.id"), index=True)
+    player_id: Mapped[int] = mapped_column(BigId, ForeignKey("players.id"))
+    stat: Mapped[str] = mapped_column(String(16))  # a player_game_stats column
+    old_value: Mapped[int | None] = mapped_column(Integer)  # NULL: the line was new
+    new_value: Mapped[int | None] = mapped_column(Integer)
+    corrected_at: Mapped[datetime] = _created(index=True)
 
 
 class Standing(Base):

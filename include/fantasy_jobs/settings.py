@@ -40,6 +40,18 @@ SETTINGS: dict[str, Setting] = {
         Setting("espn_backoff", 1.0, float, "First wait before retrying an ESPN request, doubled each time."),
         Setting("ingest_days_back", 3, int, "Days of scoreboards ingest_player_stats looks back."),
         Setting(
+            "box_score_give_up_days",
+            3,
+            int,
+            "Days after a final game's first failed box-score read before it is marked no_box_score.",
+        ),
+        Setting(
+            "stat_correction_days",
+            2,
+            int,
+            "Box scores of games that tipped off this recently are read again.",
+        ),
+        Setting(
             "cleanup_batch_size",
             5000,
             int,

@@ -115,6 +115,17 @@ def test_ingest_player_stats_marks_final_games_with_their_box_scores(engine, esp
     espn.hits.clear()
     assert run_job(engine, "ingest_player_stats", w.DAILY_NOW).rows_affected == 0
     assert {t: snapshot(engine, t) for t in before} == before
+    # finals of the last stat_correction_days (2) are read again for corrections, nothing else
+    assert sorted(hit for hit in espn.hits if "summary" in hit) == [
+        f"/apis/site/v2/sports/basketball/wnba/summary?event={g}" for g in ("401980001", "401980002")
+    ]
+    espn.hits.clear()
+    later = datetime(2026, 7, 23, 6, 0, tzinfo=UTC)  # both games older than 2 days now
+    for day in ("20260722", "20260723"):
+        espn.add(
+            "/apis/site/v2/sports/basketball/wnba/scoreboard", {"events": []}, {"dates": day, "limit": 200}
+        )
+    run_job(engine, "ingest_player_stats", later)
     assert not [hit for hit in espn.hits if "summary" in hit]  # finals are not fetched again
 
 

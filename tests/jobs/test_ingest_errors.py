@@ -1,13 +1,14 @@
-"""ESPN failures: retried when a retry can help, refused with a clear error when not; nothing partial written."""
+"""ESPN failures: retried when a retry can help, refused with a clear error when not; a bad game
+is not stored final (nothing partial of it written) and never blocks the good ones."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fantasy_jobs.espn import client as api
 from fantasy_jobs.espn.client import EspnClient, EspnError, EspnPayloadError
-from fantasy_jobs.schema import Game, IngestLog, Player, PlayerGameStats, Team
+from fantasy_jobs.schema import Game, IngestLog, PlayerGameStats, Team
 from tests.support import espn_world as w
 from tests.support.espn_stub import EspnStub, Reply
 from tests.support.jobs import count, run_job
@@ -15,8 +16,27 @@ from tests.support.jobs import count, run_job
 G1_SUMMARY = {"event": w.G1.id}
 
 
-def nothing_written(engine) -> bool:
-    return count(engine, Game) == 0 and count(engine, PlayerGameStats) == 0 and count(engine, Player) == 0
+def games_stored(engine) -> dict[str, tuple]:
+    """status, box_score_status and stat lines of every stored game, by ESPN id."""
+    with engine.connect() as conn:
+        games = conn.execute(select(Game.id, Game.espn_id, Game.status, Game.box_score_status)).all()
+        lines = dict(
+            conn.execute(
+                select(PlayerGameStats.game_id, func.count()).group_by(PlayerGameStats.game_id)
+            ).all()
+        )
+    return {g.espn_id: (g.status, g.box_score_status, lines.get(g.id, 0)) for g in games}
+
+
+def only_bad_game_held_back(engine, bad: str) -> bool:
+    """The bad game is known (scoreboard status) but not final, with no line; the others landed."""
+    stored = games_stored(engine)
+    good = {w.G1.id: ("final", "stored", 5), w.G2.id: ("final", "stored", 4)}
+    return (
+        stored.pop(bad) == ("in_progress", "pending", 0)
+        and stored.pop(w.G3.id) == ("in_progress", None, 0)
+        and stored == {g: v for g, v in good.items() if g != bad}
+    )
 
 
 def error_logs(engine) -> list[tuple]:
@@ -32,20 +52,23 @@ def test_429_then_200_is_retried_and_succeeds(engine, espn):
     assert espn.hits.count(api.TEAMS) == 2
 
 
-def test_500_until_retries_run_out_fails_and_writes_nothing(engine, espn):
+def test_500_until_retries_run_out_fails_the_game_not_the_others(engine, espn):
     espn.script(api.SUMMARY, [Reply(500, b"oops")], G1_SUMMARY)
-    with pytest.raises(EspnError, match=r"HTTP 500 .* after 3 attempts"):
+    with pytest.raises(EspnError, match=r"\[game 401980001\] .*HTTP 500 .* after 3 attempts") as info:
         run_job(engine, "ingest_player_stats", w.DAILY_NOW)
-    assert nothing_written(engine)
+    assert not isinstance(info.value, EspnPayloadError)  # retryable: Airflow retries the task
+    assert only_bad_game_held_back(engine, w.G1.id)
     assert [e for e, _ in error_logs(engine)] == [f"{api.SUMMARY}?event={w.G1.id}"]
 
 
-def test_truncated_json_is_a_clear_error_and_writes_nothing(engine, espn):
+def test_truncated_json_every_time_is_a_clear_retryable_error(engine, espn):
     body = espn.routes[f"{api.SUMMARY}?event={w.G2.id}"][0].payload()
     espn.script(api.SUMMARY, [Reply(200, body[: len(body) // 2])], {"event": w.G2.id})
-    with pytest.raises(EspnPayloadError, match="event=401980002: the body is not valid JSON"):
+    with pytest.raises(EspnError, match="event=401980002: the body is not complete JSON") as info:
         run_job(engine, "ingest_player_stats", w.DAILY_NOW)
-    assert nothing_written(engine)  # G1 had validated already: still nothing written
+    assert not isinstance(info.value, EspnPayloadError)
+    assert espn.hits.count(f"{api.SUMMARY}?event={w.G2.id}") == 3  # retried like a 5xx
+    assert only_bad_game_held_back(engine, w.G2.id)  # G1 validated: stored final
 
 
 def test_missing_required_field_names_the_field(engine, espn):
@@ -56,7 +79,7 @@ def test_missing_required_field_names_the_field(engine, espn):
         EspnPayloadError, match=r"summary\?event=401980001: field header\.competitions\[0\]\.date = missing"
     ):
         run_job(engine, "ingest_player_stats", w.DAILY_NOW)
-    assert nothing_written(engine)
+    assert only_bad_game_held_back(engine, w.G1.id)
 
 
 def test_wrong_type_names_the_field_and_value(engine, espn):
@@ -71,7 +94,7 @@ def test_wrong_type_names_the_field_and_value(engine, espn):
         in message
     )
     assert "'8/15'" in message and "made-attempted pair" in message
-    assert nothing_written(engine)
+    assert only_bad_game_held_back(engine, w.G1.id)
 
 
 def test_wrong_json_type_is_named_by_pydantic_path(engine, espn):
@@ -81,7 +104,8 @@ def test_wrong_json_type_is_named_by_pydantic_path(engine, espn):
     espn.add(api.SCOREBOARD, board, {"dates": "20260719", "limit": 200})
     with pytest.raises(EspnPayloadError, match=r"field events\[0\]\.season\.year = 'twenty'"):
         run_job(engine, "ingest_player_stats", w.DAILY_NOW)
-    assert nothing_written(engine)
+    stored = games_stored(engine)  # the other days' scoreboards landed
+    assert stored == {w.G2.id: ("final", "stored", 4), w.G3.id: ("in_progress", None, 0)}
 
 
 def test_partial_box_score_is_refused(engine, espn):
@@ -92,7 +116,7 @@ def test_partial_box_score_is_refused(engine, espn):
         EspnPayloadError, match="box score of IND adds up to 9 points, the game score says 30"
     ):
         run_job(engine, "ingest_player_stats", w.DAILY_NOW)
-    assert nothing_written(engine)
+    assert only_bad_game_held_back(engine, w.G1.id)
 
 
 def test_timeout_is_retried_then_fails(engine, espn):

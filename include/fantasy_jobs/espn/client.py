@@ -1,7 +1,9 @@
 """One HTTP session for ESPN's public API: timeouts, a polite rate limit, retries with backoff.
 
-429, 5xx, timeouts and connection errors are retried with exponential backoff (a Retry-After
-header wins); other 4xx answers and bodies that are not JSON fail at once. The base URL comes
+429, 5xx, timeouts, connection errors and 200 bodies that are not complete JSON (a cut-off
+transfer) are retried with exponential backoff (a Retry-After header wins); other 4xx answers fail
+at once. Each call is recorded for `ingest_logs` with status `ok`, `invalid` (a complete payload
+that failed validation) or `error` (transport or HTTP). The base URL comes
 from the `wnba_api` connection; a `file://` base serves a folder of sample payloads through the
 same client (the offline demo).
 """
@@ -42,7 +44,7 @@ class EspnError(Exception):
 
 
 class EspnPayloadError(PermanentJobError):
-    """ESPN answered, but with something we cannot use (not JSON, failed validation, 4xx)."""
+    """ESPN answered, but with something we cannot use (a complete payload that failed validation, 4xx)."""
 
 
 @dataclass
@@ -52,7 +54,7 @@ class CallRecord:
     endpoint: str
     started_at: datetime
     finished_at: datetime | None = None
-    status: str = "ok"
+    status: str = "ok"  # ok, invalid (failed validation), error (transport or HTTP)
     rows: int = 0
     error: str | None = None
 
@@ -138,23 +140,20 @@ class EspnClient:
         record = CallRecord(endpoint=endpoint, started_at=datetime.now(UTC))
         self.calls.append(record)
         try:
-            body = self._get(path, params, endpoint)
-            try:
-                payload = json.loads(body)
-            except ValueError as exc:
-                raise EspnPayloadError(
-                    f"{endpoint}: the body is not valid JSON ({exc}); {len(body)} bytes received"
-                ) from None
-            if not isinstance(payload, dict):
-                raise EspnPayloadError(f"{endpoint}: expected a JSON object, got {type(payload).__name__}")
-            return payload, record
+            payload = self._get(path, params, endpoint)
         except Exception as exc:
             record.status, record.error = "error", str(exc)[:2000]
             raise
         finally:
             record.finished_at = datetime.now(UTC)
+        if not isinstance(payload, dict):
+            record.status = "invalid"
+            record.error = f"{endpoint}: expected a JSON object, got {type(payload).__name__}"
+            raise EspnPayloadError(record.error)
+        return payload, record
 
-    def _get(self, path: str, params: dict | None, endpoint: str) -> bytes:
+    def _get(self, path: str, params: dict | None, endpoint: str) -> object:
+        """The parsed JSON body; a body that is not complete JSON is retried like a 5xx."""
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
             self._wait_turn()
@@ -165,13 +164,20 @@ class EspnClient:
                 wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
             else:
                 if response.status_code == 200:
-                    return response.content
-                if response.status_code != 429 and response.status_code < 500:
+                    try:
+                        return json.loads(response.content)
+                    except ValueError as exc:
+                        last_problem = (
+                            f"the body is not complete JSON ({exc}); {len(response.content)} bytes received"
+                        )
+                        wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+                elif response.status_code != 429 and response.status_code < 500:
                     raise EspnPayloadError(
                         f"{endpoint}: HTTP {response.status_code} {response.reason_phrase}: {response.text[:200]}"
                     )
-                last_problem = f"HTTP {response.status_code} {response.reason_phrase}"
-                wait = self._retry_after(response, attempt)
+                else:
+                    last_problem = f"HTTP {response.status_code} {response.reason_phrase}"
+                    wait = self._retry_after(response, attempt)
             if attempt < self.max_attempts:
                 log.warning(
                     "%s: %s; retry %d of %d in %.1f s",

@@ -1,8 +1,12 @@
 """WNBA ingestion from ESPN: teams, standings, box scores, player profiles, live games.
 
-Every job fetches and validates all of its payloads first, then writes in one transaction, so a
-bad or partial response writes nothing. Upserts are keyed by ESPN ids. Each endpoint call leaves
-one `ingest_logs` row (written in its own transaction, also when the job fails).
+Payloads are validated before anything is written. `ingest_player_stats` stores every scoreboard
+game at once, then each game's box score in its own transaction, so one bad game never blocks
+the others; the database remembers games still owed a box score (`games.box_score_status`) and
+every later run retries them. `update_player_profiles` refuses a suspicious roster and keeps the
+others. A job that met bad items finishes the good ones, then fails naming every bad one. Each
+endpoint call leaves one `ingest_logs` row (ok, invalid or error; rows counted once committed),
+written in its own transaction, also when the job fails.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from fantasy_jobs import settings
+from fantasy_jobs.alerts import send_slack
 from fantasy_jobs.db import upsert
 from fantasy_jobs.errors import JobSkipped
 from fantasy_jobs.espn import client as api
-from fantasy_jobs.espn.client import EspnClient, EspnPayloadError
+from fantasy_jobs.espn.client import CallRecord, EspnClient, EspnError, EspnPayloadError
 from fantasy_jobs.espn.models import (
     GameRow,
     RosterPayload,
@@ -32,10 +37,55 @@ from fantasy_jobs.espn.models import (
     parse,
 )
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import Game, IngestLog, Player, PlayerGameStats, Standing, Team, utcnow
+from fantasy_jobs.schema import (
+    BOX_SCORE_COLUMNS,
+    Game,
+    IngestLog,
+    Player,
+    PlayerGameStats,
+    Standing,
+    StatCorrection,
+    Team,
+    utcnow,
+)
 
 EASTERN = ZoneInfo("America/New_York")  # ESPN files a game under the US-Eastern date of tip-off
 NOT_PENDING = ("final", "postponed", "canceled")
+PENDING, STORED, NO_BOX_SCORE = "pending", "stored", "no_box_score"  # games.box_score_status
+CORRECTED_STATS = (*BOX_SCORE_COLUMNS, "plus_minus", "did_not_play")
+FREE_AGENT = "free_agent"  # players.status of a player on no franchise roster
+ESPN_FAILURES = (EspnError, EspnPayloadError)
+
+
+class Failures:
+    """Items (games, scoreboard days, rosters) that failed while the others went on."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Exception]] = []
+
+    def add(self, label: str, error: Exception) -> None:
+        self.items.append((label, error))
+
+    def raise_if_any(self, done: str) -> None:
+        """Fail naming every bad item. Only validation errors: permanent (no Airflow retry helps
+        within minutes; the next scheduled run retries); any transport error: retryable."""
+        if not self.items:
+            return
+        text = f"{done}; {len(self.items)} failed: " + "; ".join(f"[{label}] {e}" for label, e in self.items)
+        if all(isinstance(e, EspnPayloadError) for _, e in self.items):
+            raise EspnPayloadError(text)
+        raise EspnError(text)
+
+
+@contextmanager
+def validating(call: CallRecord) -> Iterator[None]:
+    """A validation error of this call's payload marks its `ingest_logs` row `invalid`."""
+    try:
+        yield
+    except EspnPayloadError as exc:
+        if call.status == "ok":
+            call.status, call.error = "invalid", str(exc)[:2000]
+        raise
 
 
 @contextmanager
@@ -67,7 +117,8 @@ def espn_session(ctx: JobContext) -> Iterator[EspnClient]:
 
 def fetch(client: EspnClient, model, path: str, params: dict | None = None):
     payload, call = client.get_json(path, params)
-    return parse(model, payload, call.endpoint), call
+    with validating(call):
+        return parse(model, payload, call.endpoint), call
 
 
 def ensure_teams(conn, teams: list[TeamInfo]) -> dict[str, int]:
@@ -105,12 +156,62 @@ def check_box_score(endpoint: str, game: GameRow, lines: list[dict]) -> None:
             )
 
 
-def write_box_score(conn, game: GameRow, lines: list[dict], *, final: bool, status: str | None = None) -> int:
-    """Upsert one game, its unknown players and its stat lines; returns rows written."""
+def record_corrections(conn, game_id: int, rows: list[dict], now: datetime) -> int:
+    """Stats of this game's final lines that the new box score changes, into `stat_corrections`."""
+    stored = {
+        line.player_id: line
+        for line in conn.execute(
+            select(
+                PlayerGameStats.player_id,
+                PlayerGameStats.is_final,
+                *(PlayerGameStats.__table__.c[c] for c in CORRECTED_STATS),
+            ).where(PlayerGameStats.game_id == game_id)
+        )
+    }
+    if not any(line.is_final for line in stored.values()):
+        return 0  # first final box score (maybe after live lines): nothing to correct
+    changes = []
+    for row in rows:
+        old = stored.get(row["player_id"])
+        for stat in CORRECTED_STATS:
+            new_value = None if row[stat] is None else int(row[stat])
+            old_value = None if old is None or old._mapping[stat] is None else int(old._mapping[stat])
+            if old_value != new_value and (old is not None or new_value):
+                changes.append(
+                    {
+                        "game_id": game_id,
+                        "player_id": row["player_id"],
+                        "stat": stat,
+                        "old_value": old_value,
+                        "new_value": new_value,
+                        "corrected_at": now,
+                    }
+                )
+    if changes:
+        conn.execute(insert(StatCorrection), changes)
+    return len(changes)
+
+
+def write_box_score(
+    conn,
+    game: GameRow,
+    lines: list[dict],
+    *,
+    final: bool,
+    status: str | None = None,
+    corrections: list[int] | None = None,
+    box_score_stored: bool = False,
+) -> int:
+    """Upsert one game, its unknown players and its stat lines; returns rows written.
+
+    With `corrections` (a list), changes to lines already final are recorded in
+    `stat_corrections` and their number appended to the list. `box_score_stored` marks the
+    game's box score stored (and forgets earlier failures)."""
     team_ids = ensure_teams(conn, [game.home, game.away])
-    written = upsert(
-        conn, Game, [game_values(game, team_ids) | ({"status": status} if status else {})], ["espn_id"]
-    )
+    values = game_values(game, team_ids) | ({"status": status} if status else {})
+    if box_score_stored:
+        values |= {"box_score_status": STORED, "box_score_first_failed_at": None, "box_score_error": None}
+    written = upsert(conn, Game, [values], ["espn_id"])
     game_id = conn.scalar(select(Game.id).where(Game.espn_id == game.espn_id))
     athletes = {line["athlete"].id: line for line in lines}
     if athletes:
@@ -147,6 +248,8 @@ def write_box_score(conn, game: GameRow, lines: list[dict], *, final: bool, stat
                 "is_final": final,
             }
         )
+    if corrections is not None and rows:
+        corrections.append(record_corrections(conn, game_id, rows, utcnow()))
     return written + upsert(conn, PlayerGameStats, rows, ["game_id", "player_id"])
 
 
@@ -162,22 +265,24 @@ def ingest_teams(ctx: JobContext) -> JobResult:
         franchises = [t for t in teams if t.is_franchise]
         skipped = sorted(f"{t.abbreviation or '?'} ({t.id})" for t in teams if not t.is_franchise)
         if not franchises:
-            raise EspnPayloadError(f"{teams_call.endpoint}: no franchise among {len(teams)} teams")
+            with validating(teams_call):
+                raise EspnPayloadError(f"{teams_call.endpoint}: no franchise among {len(teams)} teams")
         standings, standings_call = fetch(client, StandingsPayload, api.STANDINGS, {"season": season})
-        conference = {
-            row["team"].id: row["conference"]
-            for row in convert(standings_call.endpoint, standings.rows, season)
-        }
+        with validating(standings_call):
+            conference = {
+                row["team"].id: row["conference"]
+                for row in convert(standings_call.endpoint, standings.rows, season)
+            }
         with ctx.engine.connect() as conn:
             known = dict(conn.execute(select(Team.espn_id, Team.conference)).all())
         rows = [t.row() | {"conference": conference.get(t.id) or known.get(t.id)} for t in franchises]
-        teams_call.rows, standings_call.rows = len(rows), len(conference)
         if skipped:
             ctx.log.info("not franchises, left out: %s", ", ".join(skipped))
         if ctx.dry_run:
             return JobResult(len(rows), f"dry run: would upsert {len(rows)} franchises", {"skipped": skipped})
         with ctx.engine.begin() as conn:
             written = upsert(conn, Team, rows, ["espn_id"])
+        teams_call.rows, standings_call.rows = len(rows), len(conference)  # counted once committed
     return JobResult(written, f"{len(rows)} franchises, {written} new or changed", {"skipped": skipped})
 
 
@@ -201,9 +306,9 @@ def ingest_standings(ctx: JobContext) -> JobResult:
     season = ctx.now.year
     with espn_session(ctx) as client:
         standings, call = fetch(client, StandingsPayload, api.STANDINGS, {"season": season})
-        window = convert(call.endpoint, standings.season_window, season) or season_window_from_games(
-            ctx.engine, season
-        )
+        with validating(call):
+            window = convert(call.endpoint, standings.season_window, season)
+        window = window or season_window_from_games(ctx.engine, season)
         if window is None:
             raise JobSkipped(
                 f"no {season} season calendar from ESPN and no {season} games known: nothing to update"
@@ -213,8 +318,8 @@ def ingest_standings(ctx: JobContext) -> JobResult:
             raise JobSkipped(
                 f"outside the {season} season ({start:%Y-%m-%d} to {end:%Y-%m-%d}, regular season and playoffs)"
             )
-        rows = convert(call.endpoint, standings.rows, season)
-        call.rows = len(rows)
+        with validating(call):
+            rows = convert(call.endpoint, standings.rows, season)
         if ctx.dry_run:
             return JobResult(len(rows), f"dry run: would upsert standings of {len(rows)} teams")
         with ctx.engine.begin() as conn:
@@ -225,6 +330,7 @@ def ingest_standings(ctx: JobContext) -> JobResult:
                 for row in rows
             ]
             written = upsert(conn, Standing, values, ["season", "team_id"])
+        call.rows = len(rows)
     return JobResult(written, f"standings of {len(rows)} teams for {season}, {written} new or changed")
 
 
@@ -238,17 +344,31 @@ def scoreboard_dates(now: datetime, days_back: int) -> list[date]:
 
 
 def ingest_player_stats(ctx: JobContext) -> JobResult:
-    """Box scores of the games that ended since the last final one; the games marked final with scores."""
+    """Every scoreboard game of the window with its status, then one transaction per box score.
+
+    Box scores read: games final at ESPN not yet stored final (from any date: the database
+    remembers them as `box_score_status='pending'`), earlier games still not final, and games
+    that tipped off within `stat_correction_days` (ESPN corrects stats for a day or two).
+    """
     dates = scoreboard_dates(ctx.now, settings.get("ingest_days_back"))
     window_start = datetime.combine(dates[0], datetime.min.time(), tzinfo=EASTERN)
+    correction_since = ctx.now - timedelta(days=settings.get("stat_correction_days"))
+    give_up_after = timedelta(days=settings.get("box_score_give_up_days"))
+    failures = Failures()
     with espn_session(ctx) as client:
         scheduled: dict[str, GameRow] = {}
+        board_calls: list[tuple[CallRecord, int]] = []
         for day in dates:
-            board, call = fetch(
-                client, ScoreboardPayload, api.SCOREBOARD, {"dates": f"{day:%Y%m%d}", "limit": 200}
-            )
-            games = convert(call.endpoint, board.games)
-            call.rows = len(games)
+            try:
+                board, call = fetch(
+                    client, ScoreboardPayload, api.SCOREBOARD, {"dates": f"{day:%Y%m%d}", "limit": 200}
+                )
+                with validating(call):
+                    games = convert(call.endpoint, board.games)
+            except ESPN_FAILURES as exc:
+                failures.add(f"scoreboard {day}", exc)
+                continue
+            board_calls.append((call, len(games)))
             for game in games:
                 if game.is_franchise_game:
                     scheduled[game.espn_id] = game
@@ -263,36 +383,48 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
             status_in_db = dict(
                 conn.execute(select(Game.espn_id, Game.status).where(Game.espn_id.in_(list(scheduled)))).all()
             )
-            earlier = (
-                conn.execute(
-                    select(Game.espn_id).where(
-                        Game.status.not_in(NOT_PENDING), Game.start_time < window_start
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        wanted = [
+        written = 0 if ctx.dry_run else store_scoreboard_games(ctx.engine, scheduled.values(), status_in_db)
+        for call, rows in board_calls:
+            call.rows = rows  # counted once committed
+        newly_final = [
             g for g, game in scheduled.items() if game.status == "final" and status_in_db.get(g) != "final"
         ]
-        wanted += [g for g in earlier if g not in wanted]
+        owed, corrections_due = box_scores_owed(ctx.engine, window_start, correction_since, ctx.now)
+        wanted = list(dict.fromkeys([*newly_final, *owed, *corrections_due]))
         ctx.log.info(
-            "%d scoreboard games in %s..%s; %d box scores to fetch (%d from earlier days)",
+            "%d scoreboard games in %s..%s; %d box scores to read (%d owed from before, %d for stat corrections)",
             len(scheduled),
             dates[0],
             dates[-1],
             len(wanted),
-            len(earlier),
+            len([g for g in owed if g not in newly_final]),
+            len([g for g in corrections_due if g not in newly_final and g not in owed]),
         )
-        summaries: list[tuple[GameRow, list[dict]]] = []
+        finals = lines_total = corrected = read = 0
+        given_up: list[str] = []
         for number, espn_id in enumerate(wanted, 1):
-            summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
-            game = convert(call.endpoint, summary.game)
-            lines = convert(call.endpoint, summary.stat_lines) if game.status == "final" else []
-            if lines:
-                check_box_score(call.endpoint, game, lines)
-            call.rows = len(lines)
-            summaries.append((game, lines))
+            correction_read = (
+                espn_id in corrections_due and espn_id not in owed and espn_id not in newly_final
+            )
+            try:
+                summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
+                with validating(call):
+                    game = convert(call.endpoint, summary.game)
+                    final = game.status == "final"
+                    lines = convert(call.endpoint, summary.stat_lines) if final else []
+                    if final:
+                        check_box_score(call.endpoint, game, lines)
+            except ESPN_FAILURES as exc:
+                if correction_read:  # the stored final box score stands; read again next run
+                    ctx.log.warning("stat-correction read of game %s failed: %s", espn_id, exc)
+                elif not ctx.dry_run and record_failure(ctx, espn_id, exc, give_up_after):
+                    given_up.append(espn_id)  # alerted once on Slack; no longer a failure
+                else:
+                    failures.add(f"game {espn_id}", exc)
+                continue
+            read += 1
+            finals += final
+            lines_total += len(lines)
             ctx.log.info(
                 "box score %d/%d: game %s %s %s-%s %s (%d lines)",
                 number,
@@ -304,72 +436,232 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
                 game.home.abbreviation,
                 len(lines),
             )
-        finals = sum(1 for game, _ in summaries if game.status == "final")
+            if ctx.dry_run:
+                continue
+            changes: list[int] = []
+            with ctx.engine.begin() as conn:
+                game_rows = write_box_score(
+                    conn, game, lines, final=final, corrections=changes, box_score_stored=final
+                )
+            call.rows = game_rows  # counted once committed
+            written += game_rows
+            if sum(changes):
+                corrected += sum(changes)
+                ctx.log.warning(
+                    "game %s: %d stats corrected by ESPN (see stat_corrections)", espn_id, sum(changes)
+                )
         if ctx.dry_run:
-            lines_total = sum(len(lines) for _, lines in summaries)
+            failures.raise_if_any(f"dry run: {read} of {len(wanted)} box scores usable")
             return JobResult(
                 lines_total, f"dry run: would mark {finals} games final with {lines_total} stat lines"
             )
-        written = 0
-        with ctx.engine.begin() as conn:
-            franchise_games = [
-                g for g in scheduled.values() if g.espn_id not in {s.espn_id for s, _ in summaries}
-            ]
-            if franchise_games:
-                team_ids = ensure_teams(conn, [t for g in franchise_games for t in (g.home, g.away)])
-                # a game already final in the database keeps its final state and scores
-                rows = [
-                    game_values(g, team_ids)
-                    for g in franchise_games
-                    if status_in_db.get(g.espn_id) != "final"
-                ]
-                written += upsert(conn, Game, rows, ["espn_id"])
-            for game, lines in summaries:
-                written += write_box_score(conn, game, lines, final=game.status == "final")
+    summary = (
+        f"{finals} games final, {len(scheduled)} scoreboard games, {corrected} stats corrected, "
+        f"{written} rows written" + (f", box score given up for {', '.join(given_up)}" if given_up else "")
+    )
+    failures.raise_if_any(summary)
     return JobResult(
         written,
-        f"{finals} games final, {len(scheduled)} scoreboard games, {written} rows written",
-        {"dates": [d.isoformat() for d in dates], "box_scores": len(summaries)},
+        summary,
+        {
+            "dates": [d.isoformat() for d in dates],
+            "box_scores": read,
+            "stat_corrections": corrected,
+            "given_up": given_up,
+        },
     )
+
+
+def store_scoreboard_games(engine, games, status_in_db: dict[str, str]) -> int:
+    """Every scoreboard game at once, with its status. A game final at ESPN whose box score is not
+    stored yet stays `in_progress` with `box_score_status='pending'` (final comes with the box
+    score); a game already final in the database keeps its final state and scores."""
+    games = [g for g in games if status_in_db.get(g.espn_id) != "final"]
+    if not games:
+        return 0
+    with engine.begin() as conn:
+        team_ids = ensure_teams(conn, [t for g in games for t in (g.home, g.away)])
+        rows = [
+            game_values(g, team_ids)
+            | ({"status": "in_progress", "box_score_status": PENDING} if g.status == "final" else {})
+            for g in games
+        ]
+        pending = [r for r in rows if r.get("box_score_status")]
+        others = [r for r in rows if not r.get("box_score_status")]
+        return upsert(conn, Game, pending, ["espn_id"]) + upsert(conn, Game, others, ["espn_id"])
+
+
+def box_scores_owed(engine, window_start: datetime, correction_since: datetime, now: datetime):
+    """ESPN ids of games owed a box score (pending, or earlier and still not final) and of final
+    games recent enough for stat corrections."""
+    with engine.connect() as conn:
+        owed = (
+            conn.execute(
+                select(Game.espn_id)
+                .where(
+                    (Game.box_score_status == PENDING)
+                    | (
+                        Game.status.not_in(NOT_PENDING)
+                        & (Game.start_time < window_start)
+                        & Game.box_score_status.is_(None)
+                    )
+                )
+                .order_by(Game.start_time)
+            )
+            .scalars()
+            .all()
+        )
+        recent = (
+            conn.execute(
+                select(Game.espn_id)
+                .where(
+                    Game.status == "final",
+                    or_(Game.box_score_status.is_(None), Game.box_score_status == STORED),
+                    Game.start_time >= correction_since,
+                    Game.start_time <= now,
+                )
+                .order_by(Game.start_time)
+            )
+            .scalars()
+            .all()
+        )
+    return list(owed), list(recent)
+
+
+def record_failure(ctx: JobContext, espn_id: str, error: Exception, give_up_after: timedelta) -> bool:
+    """Count a failed box-score read on the game; True when it was given up just now.
+
+    A game still failing `box_score_give_up_days` after its first failure is marked
+    `no_box_score` (final with the scoreboard's score, when ESPN called it final) with one Slack
+    message, and is not read again."""
+    now = ctx.now
+    with ctx.engine.begin() as conn:
+        game = conn.execute(
+            select(
+                Game.id,
+                Game.status,
+                Game.box_score_status,
+                Game.box_score_attempts,
+                Game.box_score_first_failed_at,
+                Game.start_time,
+                Game.home_score,
+                Game.away_score,
+            ).where(Game.espn_id == espn_id)
+        ).first()
+        if game is None:
+            return False
+        first = game.box_score_first_failed_at or now
+        values: dict[str, Any] = {
+            "box_score_attempts": Game.box_score_attempts + 1,
+            "box_score_first_failed_at": first,
+            "box_score_error": str(error)[:2000],
+        }
+        give_up = now - first >= give_up_after
+        if give_up:
+            values["box_score_status"] = NO_BOX_SCORE
+            if game.box_score_status == PENDING:
+                values["status"] = "final"
+        conn.execute(update(Game).where(Game.id == game.id).values(**values))
+    if give_up:
+        ctx.log.warning("game %s: no usable box score since %s; given up", espn_id, first)
+        send_slack(
+            f":warning: *{ctx.job.id}*: gave up on the box score of game `{espn_id}` "
+            f"(tip-off {game.start_time:%Y-%m-%d %H:%M} UTC) after {game.box_score_attempts + 1} failed reads "
+            f"since {first:%Y-%m-%d %H:%M} UTC. It is marked `no_box_score`"
+            + (
+                f" and counts as final with the scoreboard's score {game.away_score}-{game.home_score}"
+                if game.box_score_status == PENDING
+                else ""
+            )
+            + "; its players get no stat lines from it. Set `games.box_score_status` back to "
+            f"`pending` to try again.\n*Last error:* {str(error)[:1000]}"
+        )
+    return give_up
 
 
 # --- update_player_profiles -----------------------------------------------------------------
 
 
 def update_player_profiles(ctx: JobContext) -> JobResult:
-    """Every franchise roster: bio, team, injury; players on no roster keep their row, team cleared."""
+    """Every franchise roster: bio, team, injury. A roster of another team, or an empty roster for a
+    team that has players, is refused (its players stay as they are); the others land. Players on
+    no roster get team cleared, status `free_agent` and no injury."""
     with ctx.engine.connect() as conn:
         teams = conn.execute(
             select(Team.espn_id, Team.id, Team.abbreviation).where(Team.is_active).order_by(Team.id)
         ).all()
+        players_on = dict(
+            conn.execute(
+                select(Player.team_id, func.count())
+                .where(Player.team_id.is_not(None))
+                .group_by(Player.team_id)
+            ).all()
+        )
     if not teams:
         raise JobSkipped("no teams in the database yet: ingest_teams fills them")
+    failures = Failures()
     rows: dict[str, dict] = {}
+    landed: dict[int, tuple[CallRecord, list[str]]] = {}
     with espn_session(ctx) as client:
         for number, team in enumerate(teams, 1):
-            roster, call = fetch(client, RosterPayload, api.ROSTER.format(team_id=team.espn_id))
-            players = convert(call.endpoint, roster.player_rows)
-            call.rows = len(players)
+            label = f"{team.abbreviation} ({team.espn_id})"
+            try:
+                roster, call = fetch(client, RosterPayload, api.ROSTER.format(team_id=team.espn_id))
+                with validating(call):
+                    if roster.team.id != team.espn_id:
+                        raise EspnPayloadError(
+                            f"{call.endpoint}: roster of team {roster.team.abbreviation} ({roster.team.id}) "
+                            f"served for {label}; refused, no player changed"
+                        )
+                    players = convert(call.endpoint, roster.player_rows)
+                    if not players and players_on.get(team.id):
+                        raise EspnPayloadError(
+                            f"{call.endpoint}: empty roster for {label}, which has {players_on[team.id]} "
+                            "players; refused, no player changed"
+                        )
+            except ESPN_FAILURES as exc:
+                failures.add(f"roster of {label}", exc)
+                continue
             for player in players:
                 rows[player["espn_id"]] = player | {"team_id": team.id}
+            landed[team.id] = (call, [p["espn_id"] for p in players])
             ctx.log.info("roster %d/%d: %s, %d players", number, len(teams), team.abbreviation, len(players))
         if ctx.dry_run:
+            failures.raise_if_any(f"dry run: {len(landed)} of {len(teams)} rosters usable")
             return JobResult(
                 len(rows), f"dry run: would update {len(rows)} player profiles from {len(teams)} rosters"
             )
         now = utcnow()
+        released = 0
         with ctx.engine.begin() as conn:
             written = upsert(conn, Player, list(rows.values()), ["espn_id"], touch="profile_updated_at")
-            released = conn.execute(
+            for team_id, (_, espn_ids) in landed.items():  # one roster's ids per statement
+                released += conn.execute(
+                    update(Player)
+                    .where(Player.team_id == team_id, Player.espn_id.not_in(espn_ids))
+                    .values(team_id=None, status=FREE_AGENT, injury_status=None, profile_updated_at=now)
+                ).rowcount
+            # players already on no roster (released before this rule) get the same state
+            released += conn.execute(
                 update(Player)
-                .where(Player.team_id.is_not(None), Player.espn_id.not_in(list(rows)))
-                .values(team_id=None, profile_updated_at=now)
+                .where(
+                    Player.team_id.is_(None),
+                    or_(
+                        Player.status.is_(None),
+                        Player.status != FREE_AGENT,
+                        Player.injury_status.is_not(None),
+                    ),
+                )
+                .values(status=FREE_AGENT, injury_status=None, profile_updated_at=now)
             ).rowcount
-    return JobResult(
-        written + released,
-        f"{len(rows)} players on {len(teams)} rosters: {written} new or changed, "
-        f"{released} no longer on a roster",
+        for call, espn_ids in landed.values():
+            call.rows = len(espn_ids)  # counted once committed
+    summary = (
+        f"{len(rows)} players on {len(landed)} of {len(teams)} rosters: {written} new or changed, "
+        f"{released} no longer on a roster"
     )
+    failures.raise_if_any(summary)
+    return JobResult(written + released, summary)
 
 
 # --- live_game_check ------------------------------------------------------------------------
@@ -390,7 +682,12 @@ def live_game_check(ctx: JobContext) -> JobResult:
                 )
             ).scalars()
         )
-        final_in_db = set(conn.execute(select(Game.espn_id).where(Game.status == "final")).scalars())
+        # final at ESPN already (box score pending or given up): ingest_player_stats' business
+        final_in_db = set(
+            conn.execute(
+                select(Game.espn_id).where((Game.status == "final") | Game.box_score_status.is_not(None))
+            ).scalars()
+        )
     with espn_session(ctx) as client:
         board, call = fetch(
             client,
@@ -398,8 +695,9 @@ def live_game_check(ctx: JobContext) -> JobResult:
             api.SCOREBOARD,
             {"dates": f"{now.astimezone(EASTERN):%Y%m%d}", "limit": 200},
         )
-        games = convert(call.endpoint, board.games)
-        call.rows = len(games)
+        with validating(call):
+            games = convert(call.endpoint, board.games)
+        call.rows = len(games)  # nothing of the scoreboard itself is written
         live = {
             g.espn_id
             for g in games
@@ -420,19 +718,21 @@ def live_game_check(ctx: JobContext) -> JobResult:
         summaries = []
         for espn_id in sorted(live):
             summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
-            game = convert(call.endpoint, summary.game)
-            lines = convert(call.endpoint, summary.stat_lines)
-            call.rows = len(lines)
-            summaries.append((game, lines))
+            with validating(call):
+                game = convert(call.endpoint, summary.game)
+                lines = convert(call.endpoint, summary.stat_lines)
+            summaries.append((game, lines, call))
         if ctx.dry_run:
             return JobResult(
-                sum(len(x) for _, x in summaries),
+                sum(len(x) for _, x, _ in summaries),
                 f"dry run: would write live box scores of {len(summaries)} games",
             )
         written = 0
         with ctx.engine.begin() as conn:
-            for game, lines in summaries:
+            for game, lines, _ in summaries:
                 # A game ESPN calls final stays in_progress here: ingest_player_stats makes it and its lines final.
                 status = "in_progress" if game.status == "final" else None
                 written += write_box_score(conn, game, lines, final=False, status=status)
+        for _, lines, call in summaries:
+            call.rows = len(lines)  # counted once committed
     return JobResult(written, f"live box scores of {len(summaries)} games: {written} rows written")
