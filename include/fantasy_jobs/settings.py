@@ -7,6 +7,7 @@ Nothing here is read at DAG parse time except `timezone`, which the schedules ne
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,18 @@ SETTINGS: dict[str, Setting] = {
             int,
             "process_notifications stops claiming after this long.",
         ),
+        Setting(
+            "job_heartbeat_seconds",
+            30.0,
+            float,
+            "A running job refreshes its job_executions.heartbeat_at this often.",
+        ),
+        Setting(
+            "job_stale_seconds",
+            300.0,
+            float,
+            "A running row without a heartbeat for this long is closed as abandoned (> 2 heartbeats).",
+        ),
     )
 }
 
@@ -118,6 +131,8 @@ def get(name: str) -> Any:
         raise ConfigError(
             f"setting {name} from {source} must be {setting.kind.__name__}, got {raw!r}"
         ) from None
+    if setting.kind is float and not math.isfinite(value):  # float("nan") and float("inf") parse
+        raise ConfigError(f"setting {name} from {source} must be a finite number, got {raw!r}")
     if setting.kind in (int, float) and value < 0:
         raise ConfigError(f"setting {name} from {source} must not be negative, got {raw!r}")
     return value
