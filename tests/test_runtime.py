@@ -234,3 +234,29 @@ def test_heartbeat_settings_that_could_close_a_live_run_are_refused(engine, monk
     with pytest.raises(ConfigError, match="job_stale_seconds .45. must be at least twice"):
         execute(fake_job("slow_job"), request(), engine=engine)
     assert rows(engine) == []
+
+
+def test_named_mutex_makes_a_second_holder_wait_then_time_out(engine):
+    from fantasy_jobs.db import named_mutex
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with named_mutex(engine, "test:mutex"):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with (
+            pytest.raises(TimeoutError, match="waited 0.3 s for test:mutex"),
+            named_mutex(engine, "test:mutex", 0.3),
+        ):
+            pass
+    finally:
+        release.set()
+        holder.join()
+    with named_mutex(engine, "test:mutex", 0.3):  # free again
+        pass
