@@ -57,6 +57,18 @@ SETTINGS: dict[str, Setting] = {
             int,
             "job_executions and data_quality_results older than this go.",
         ),
+        Setting(
+            "job_heartbeat_seconds",
+            30.0,
+            float,
+            "A running job refreshes its job_executions.heartbeat_at this often.",
+        ),
+        Setting(
+            "job_stale_seconds",
+            300.0,
+            float,
+            "A running row without a heartbeat for this long is closed as abandoned (> 2 heartbeats).",
+        ),
         Setting("redis_key_prefix", "fantasy:", str, "The app's Redis key prefix that cache_cleanup scans."),
         Setting("redis_idle_seconds", 86400, int, "A Redis key without TTL idle longer than this is a leak."),
         Setting("redis_scan_count", 1000, int, "COUNT hint of each SCAN and keys per pipeline."),
@@ -82,18 +94,6 @@ SETTINGS: dict[str, Setting] = {
             240,
             int,
             "process_notifications stops claiming after this long.",
-        ),
-        Setting(
-            "job_heartbeat_seconds",
-            30.0,
-            float,
-            "A running job refreshes its job_executions.heartbeat_at this often.",
-        ),
-        Setting(
-            "job_stale_seconds",
-            300.0,
-            float,
-            "A running row without a heartbeat for this long is closed as abandoned (> 2 heartbeats).",
         ),
     )
 }
