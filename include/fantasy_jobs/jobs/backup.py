@@ -210,8 +210,8 @@ def _pg_environment(url: URL) -> dict[str, str]:
 
 
 def _die_with_parent(parent_pid: int):
-    """A preexec_fn for Linux: the child gets SIGKILL when the thread that started it dies, so a
-    SIGKILL of the job (which runs it in its main thread) cannot leave pg_dump running."""
+    """A preexec_fn for Linux: the child gets SIGKILL when the thread that started it ends (that
+    thread waits for the child, so only the death of the job's process ends it early)."""
     import ctypes
 
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: the child only calls it
