@@ -260,3 +260,56 @@ def test_named_mutex_makes_a_second_holder_wait_then_time_out(engine):
         holder.join()
     with named_mutex(engine, "test:mutex", 0.3):  # free again
         pass
+
+
+def test_in_airflow_a_lock_refusal_skips_the_task_naming_the_holder(pg_engine):
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from fantasy_jobs.runtime import run_with_context
+
+    now = utcnow()
+    with pg_engine.begin() as conn:
+        holder_id = conn.execute(
+            insert(JobExecution)
+            .values(
+                job_id="cache_cleanup",
+                status="running",
+                trigger="scheduled",
+                hostname="worker-2",
+                pid=4242,
+                started_at=now,
+                heartbeat_at=now,
+                dag_id="fantasy_frequent",
+                run_id="scheduled__a",
+                task_id="cache_cleanup",
+                try_number=1,
+            )
+            .returning(JobExecution.id)
+        ).scalar_one()
+    context = {
+        "dag_run": SimpleNamespace(
+            run_type="manual",
+            logical_date=NOW,
+            run_after=NOW,
+            start_date=NOW,
+            dag_id="fantasy_frequent",
+            run_id="manual__b",
+        ),
+        "ti": SimpleNamespace(start_date=NOW, try_number=3, task_id="cache_cleanup", hostname="worker-1"),
+        "params": {"jobs": ["cache_cleanup"], "dry_run": False},
+    }
+    with advisory_lock(pg_engine, "fantasy_jobs:cache_cleanup"), pytest.raises(AirflowSkipException) as skip:
+        run_with_context("cache_cleanup", context, engine=pg_engine)
+    holder_text = f"held by execution {holder_id} (host worker-2, pid 4242, task fantasy_frequent/scheduled__a/cache_cleanup try 1"
+    assert holder_text in str(skip.value)
+    holder, refused = rows(pg_engine)
+    assert holder.status == "running" and refused.status == "skipped" and holder_text in refused.error_message
+    assert (refused.dag_id, refused.run_id, refused.task_id, refused.try_number, refused.hostname) == (
+        "fantasy_frequent",
+        "manual__b",
+        "cache_cleanup",
+        3,
+        "worker-1",
+    )
