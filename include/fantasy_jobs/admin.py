@@ -320,6 +320,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .
 .running{background:#2b6cb0}.skipped{background:#718096}.abandoned{background:#975a16}.never{background:#a0aec0}.warn{color:#c05621;font-weight:600}
 button{padding:.25rem .7rem;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:.3rem;cursor:pointer}
 #message{margin:.6rem 0;font-weight:600}tr.run-failed{background:#fff5f5}tr.run-long{background:#fffaf0}
+tr.run-abandoned{background:#fffaf0}
 """
 SCRIPT = """
 async function runJob(jobId) {
@@ -383,7 +384,7 @@ def jobs_page(user: CurrentUser) -> HTMLResponse:
             " (dry run)" if run["dry_run"] else ""
         )
         parts.append(
-            f"<tr class='{esc(run['status'])}'><td><code>{esc(run['job_id'])}</code></td><td>{_badge(run['status'])}{marks}</td>"
+            f"<tr class='run-{esc(run['status'])}'><td><code>{esc(run['job_id'])}</code></td><td>{_badge(run['status'])}{marks}</td>"
             f"<td>{esc(run['started_at'] or '')}</td><td>{run['duration_s'] if run['duration_s'] is not None else ''}</td>"
             f"<td>{run['rows_affected'] if run['rows_affected'] is not None else ''}</td><td>{esc(run['trigger'])}</td>"
             f"<td><small>{esc(run['run_id'] or '')}</small></td><td><small>{esc((run['error'] or '')[:200])}</small></td></tr>"

@@ -223,3 +223,29 @@ def test_docs_and_openapi_need_a_login(server):
     assert schema.status_code == 200 and "/api/v1/admin/jobs/{job_id}/run" in schema.json()["paths"]
     docs = httpx.get(f"{server.url}/fantasy/docs", headers=headers, timeout=30)
     assert docs.status_code == 200 and "openapi.json" in docs.text
+
+
+def test_an_abandoned_run_shows_as_abandoned(server, app_db):
+    engine, _ = app_db
+    with engine.begin() as conn:
+        conn.execute(
+            insert(JobExecution).values(
+                job_id="backup_database",
+                status="abandoned",
+                started_at=T0 + timedelta(hours=1),
+                finished_at=T0 + timedelta(hours=1, seconds=40),
+                execution_time_s=40.0,
+                trigger="scheduled",
+                error_message="abandoned: its process 4242 on worker-1 is gone",
+                dry_run=False,
+                long_running=False,
+            )
+        )
+    jobs = {job["id"]: job for job in api(server, "GET", "/jobs").json()["jobs"]}
+    assert jobs["backup_database"]["last_run"]["status"] == "abandoned"
+    found = api(server, "GET", "/jobs/history", params={"status": "abandoned"}).json()
+    assert [e["duration_s"] for e in found["executions"]] == [40.0]
+    page = httpx.get(
+        f"{server.url}/fantasy/jobs", headers={"Authorization": f"Bearer {server.token()}"}, timeout=30
+    ).text
+    assert 'class="badge abandoned"' in page and "<tr class='run-abandoned'>" in page
