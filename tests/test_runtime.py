@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 
 from fantasy_jobs.db import advisory_lock
 from fantasy_jobs.errors import ConfigError, InvalidParamsError, JobAlreadyRunning, JobSkipped
-from fantasy_jobs.ownership import close_abandoned, local_hostname
+from fantasy_jobs.ownership import close_abandoned, pid_space
 from fantasy_jobs.registry import get_job
 from fantasy_jobs.runtime import JobContext, JobResult, RunRequest, execute
 from fantasy_jobs.schema import JobExecution, utcnow
@@ -150,38 +150,32 @@ def dead_pid() -> int:
 def test_rows_whose_owner_is_gone_are_closed_as_abandoned(engine, monkeypatch):
     monkeypatch.setenv("FANTASY_JOB_STALE_SECONDS", "60")
     now = utcnow()
-    here = local_hostname() or "this-host"
-    base = {"trigger": "cli", "dry_run": False, "long_running": False, "status": "running"}
-    owners = {  # name: (job_id, host, pid, started, last heartbeat)
-        "stale": ("cache_cleanup", "elsewhere", 1, now - timedelta(minutes=30), now - timedelta(minutes=20)),
-        "fresh_elsewhere": ("cache_cleanup", "elsewhere", 1, now - timedelta(minutes=30), now),
-        "dead_here": (
-            "cache_cleanup",
-            here,
-            dead_pid(),
-            now - timedelta(seconds=30),
-            now - timedelta(seconds=5),
-        ),
+    gone = dead_pid()  # a pid nobody has here; on another machine it may well be alive
+    here, elsewhere = pid_space(), "another-boot/pid:[4026531836]"
+    base = {"trigger": "cli", "dry_run": False, "long_running": False, "status": "running", "hostname": "h"}
+    owners = {  # name: (job_id, pid space, pid, started, last heartbeat)
+        "stale": ("cache_cleanup", elsewhere, gone, now - timedelta(minutes=30), now - timedelta(minutes=20)),
+        "fresh_elsewhere": ("cache_cleanup", elsewhere, gone, now - timedelta(minutes=30), now),
+        "dead_here": ("cache_cleanup", here, gone, now - timedelta(seconds=30), now - timedelta(seconds=5)),
         "alive_here": ("cache_cleanup", here, os.getpid(), now - timedelta(seconds=30), now),
         "other_job_stale": (
             "backup_database",
-            "elsewhere",
-            1,
+            elsewhere,
+            gone,
             now - timedelta(hours=2),
             now - timedelta(hours=1),
         ),
     }
     with engine.begin() as conn:
-        for name, (job_id, host, pid, started, beat) in owners.items():
+        for name, (job_id, space, pid, started, beat) in owners.items():
             conn.execute(
                 insert(JobExecution).values(
                     **base,
                     job_id=job_id,
-                    hostname=host,
                     pid=pid,
                     started_at=started,
                     heartbeat_at=beat,
-                    details={"name": name},
+                    details={"name": name, "owner": {"pid_space": space}},
                 )
             )
     assert close_abandoned(engine, "cache_cleanup", closed_by="test", dry_run=True) and all(

@@ -3,10 +3,10 @@ closes the rows whose owner is gone.
 
 A run records its owner (host, pid, and the Airflow task instance when there is one) and a
 background thread refreshes `heartbeat_at` every `job_heartbeat_seconds`. A `running` row is
-abandoned when its heartbeat is older than `job_stale_seconds`, or at once when its owner ran on
-this host and that pid is no longer alive. `close_abandoned()` marks such rows `abandoned` with
-how long they ran (until their last heartbeat) and why; the next run of the job and
-`cache_cleanup` call it. A heartbeat column works the same on PostgreSQL and SQLite, unlike an
+abandoned when its heartbeat is older than `job_stale_seconds`, or at once when its owner ran in
+this process's pid namespace (same machine, same container) and that pid is no longer alive.
+`close_abandoned()` marks such rows `abandoned` with how long they ran (until their last
+heartbeat) and why; the next run of the job and `cache_cleanup` call it. A heartbeat column works the same on PostgreSQL and SQLite, unlike an
 advisory lock, and survives a lost connection that would silently drop a lock.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import socket
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -42,14 +42,24 @@ def heartbeat_settings() -> tuple[float, float]:
 
 
 @functools.cache
-def local_hostname() -> str | None:
-    """This machine's name for the pid check; None when it is too generic to tell machines apart.
+def pid_space() -> str | None:
+    """Which pid numbering this process lives in: the boot id and the pid namespace (Linux).
 
-    Only the exact name counts: a row from Airflow carries ti.hostname (by default the FQDN), and
-    when that differs the heartbeat alone decides, which is slower but never closes a live run.
+    Two processes see the same pids exactly when these agree, whatever their host names say
+    (Airflow records ti.hostname, containers may share a host name with host networking), so
+    only then can a pid be checked; None elsewhere, and the heartbeat alone decides.
     """
-    name = socket.gethostname()
-    return None if name in ("", "localhost", "localhost.localdomain") else name
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return f"{boot}/{namespace}"
+
+
+def owner_details() -> dict[str, Any]:
+    """What a new `running` row keeps in `details` so that a sweep can check its pid."""
+    return {"owner": {"pid_space": pid_space()}}
 
 
 def pid_alive(pid: int) -> bool:
@@ -76,8 +86,8 @@ def abandon_reason(row: Any, now: datetime, stale_s: float) -> str | None:
     silent = (now - last).total_seconds()
     if silent > stale_s:
         return f"no heartbeat for {silent:.0f} s (stale after {stale_s:g} s)"
-    here = local_hostname()
-    if row.pid is not None and here is not None and row.hostname == here and not pid_alive(row.pid):
+    space = ((row.details or {}).get("owner") or {}).get("pid_space")
+    if row.pid is not None and space is not None and space == pid_space() and not pid_alive(row.pid):
         return f"its process {row.pid} on {row.hostname} is gone"
     return None
 
@@ -130,7 +140,8 @@ def close_abandoned(
 
 
 def running_holder(engine, job_id: str, exclude_id: int) -> Any | None:
-    """The newest other `running` row of `job_id`: the run that holds the job's lock."""
+    """The oldest other `running` row of `job_id`: the run that holds the job's lock (abandoned
+    rows were closed before; newer ones are runs being refused like this one)."""
     from fantasy_jobs.schema import JobExecution
 
     with engine.connect() as conn:
@@ -141,7 +152,7 @@ def running_holder(engine, job_id: str, exclude_id: int) -> Any | None:
                 JobExecution.status == "running",
                 JobExecution.id != exclude_id,
             )
-            .order_by(JobExecution.id.desc())
+            .order_by(JobExecution.id)
             .limit(1)
         ).first()
 

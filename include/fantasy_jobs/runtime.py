@@ -42,9 +42,7 @@ class RunRequest:
     run_id: str | None = None
     try_number: int = 1
     hostname: str | None = None  # the Airflow worker's name for itself (ti.hostname); default: this machine
-    task_id: str | None = (
-        None  # the Airflow task instance (with dag_id, run_id, try_number), when there is one
-    )
+    task_id: str | None = None  # the Airflow task (with dag_id, run_id, try_number), if any
 
 
 @dataclass(frozen=True)
@@ -180,7 +178,7 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
     is recorded `skipped` naming the run that holds it, and raised as JobSkipped.
     """
     from fantasy_jobs.db import get_engine, session_scope
-    from fantasy_jobs.ownership import Heartbeat, close_abandoned, heartbeat_settings
+    from fantasy_jobs.ownership import Heartbeat, close_abandoned, heartbeat_settings, owner_details
     from fantasy_jobs.schema import JobExecution, utcnow
 
     logger = logger or logging.getLogger(f"fantasy_jobs.jobs.{job.id}")
@@ -194,7 +192,11 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
     with session_scope(engine) as session:
         started_at = utcnow()
         row = JobExecution(
-            **_tracking_values(job, req), status="running", started_at=started_at, heartbeat_at=started_at
+            **_tracking_values(job, req),
+            status="running",
+            started_at=started_at,
+            heartbeat_at=started_at,
+            details=owner_details(),  # replaced by the outcome's details when the run ends
         )
         session.add(row)
         session.flush()
@@ -235,7 +237,7 @@ def _run_tracked(job: Job, req: RunRequest, engine, logger: logging.Logger, exec
             job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id
         )
         with ExitStack() as stack:
-            if not (req.dry_run or not job.exclusive):
+            if job.exclusive and not req.dry_run:
                 try:
                     stack.enter_context(advisory_lock(engine, f"fantasy_jobs:{job.id}"))
                 except JobAlreadyRunning as refused:
