@@ -202,6 +202,17 @@ class RunBody(BaseModel):
     dry_run: StrictBool = False
 
 
+# A task in one of these states (None: not created yet) has not done its job in that run yet.
+UNFINISHED_TASK_STATES = (
+    None,
+    "scheduled",
+    "queued",
+    "running",
+    "up_for_retry",
+    "up_for_reschedule",
+    "deferred",
+    "restarting",
+)
 _trigger_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
@@ -221,8 +232,9 @@ def active_manual_run(session, job: Job) -> str | None:
         )
         .order_by(DagRun.id)
     ).all()
+    default = [] if GROUPS[job.group].jobs_required else [j.id for j in JOBS if j.group == job.group]
     for run_id, state, conf in runs:
-        if job.id not in ((conf or {}).get("jobs") or ()):
+        if job.id not in ((conf or {}).get("jobs", default) or ()):  # no `jobs`: the param's default
             continue
         task_state = session.scalar(
             select(TaskInstance.state).where(
@@ -231,16 +243,7 @@ def active_manual_run(session, job: Job) -> str | None:
                 TaskInstance.task_id == job.id,
             )
         )
-        if state == "queued" or task_state in (
-            None,
-            "scheduled",
-            "queued",
-            "running",
-            "up_for_retry",
-            "deferred",
-            "restarting",
-            "up_for_reschedule",
-        ):
+        if state == "queued" or task_state in UNFINISHED_TASK_STATES:
             return run_id
     return None
 
