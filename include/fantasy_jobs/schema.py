@@ -507,7 +507,7 @@ class JobExecution(Base):
     __table_args__ = (Index("ix_job_executions_job_started", "job_id", "started_at"),)
     id: Mapped[int] = _id()
     job_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), index=True)  # running completed failed skipped
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running completed failed skipped abandoned
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     finished_at: Mapped[datetime | None]
     execution_time_s: Mapped[float | None] = mapped_column(Float)
@@ -523,6 +523,11 @@ class JobExecution(Base):
     long_running: Mapped[bool] = mapped_column(Boolean, default=False)
     hostname: Mapped[str | None] = mapped_column(String(256))
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # Ownership (issue 13): the process that runs the row, its Airflow task, and its heartbeat;
+    # a `running` row whose owner is gone is closed as `abandoned` (fantasy_jobs.ownership).
+    pid: Mapped[int | None] = mapped_column(Integer)
+    task_id: Mapped[str | None] = mapped_column(String(256))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Backup(Base):
