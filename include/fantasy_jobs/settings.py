@@ -92,6 +92,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("notification_batch_size", 100, int, "Notifications claimed per batch."),
         Setting(
+            "notification_in_app_batch_size",
+            5000,
+            int,
+            "In-app notifications marked sent per statement (they need no claim: nothing is sent).",
+        ),
+        Setting(
             "notification_lease_seconds",
             300.0,
             float,
