@@ -331,6 +331,44 @@ JOBS: tuple[Job, ...] = (
         expected=timedelta(minutes=5),
         timeout=timedelta(minutes=45),
     ),
+    Job(
+        id="verify_backup_restore",
+        name="Backup restore check",
+        group="weekly",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.restore:verify_backup_restore",
+        summary="Restores the newest backup into a scratch database (PostgreSQL: a temporary database on the same "
+        "server; SQLite: a copy in a temporary folder), compares every table's row count with the manifest "
+        "written at backup time, and records the outcome on the backup's row.",
+        pool="fantasy_db_heavy",
+        cron="30 3 * * 6",
+        grace=7200,
+        expected=timedelta(minutes=15),
+        timeout=timedelta(hours=1),
+        retries=1,
+        retry_delay=timedelta(minutes=5),
+        doc="A failed restore or a row count that differs from the manifest fails the job with one Slack message. "
+        "The scratch database or folder is removed afterwards, also on failure. A dry run names the backup it "
+        "would restore.",
+    ),
+    Job(
+        id="cleanup_airflow_metadata",
+        name="Airflow metadata cleanup",
+        group="weekly",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.airflow_cleanup:cleanup_airflow_metadata",
+        summary="Airflow's own housekeeping: `airflow db clean` of task instances, DAG runs, logs and the other "
+        "run tables older than `airflow_retention_days` (30), keeping each DAG's newest scheduled run; then task "
+        "log files of the same age in the local log folder.",
+        cron="0 1 * * 0",
+        grace=7200,
+        expected=timedelta(minutes=10),
+        timeout=timedelta(hours=1),
+        retries=1,
+        retry_delay=timedelta(minutes=5),
+        doc="Needs the `airflow_db` connection (the metadata database) on the workers: Airflow 3 gives task code "
+        "no metadata database access of its own. A dry run reports the counts only.",
+    ),
 )
 
 JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
