@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,7 +86,7 @@ def parse_counts(output: str) -> dict[str, int]:
 def run_db_clean(
     env: dict[str, str], cutoff: datetime, tables: list[str], *, dry_run: bool, batch_size: int
 ) -> tuple[dict[str, int], str]:
-    """Run `airflow db clean` in its own process group (killed with it if this task is stopped)."""
+    """Run `airflow db clean`; the rows meeting its deletion criteria per table, and its output."""
     command = [
         sys.executable,
         "-m",
@@ -107,24 +105,13 @@ def run_db_clean(
         command += ["--batch-size", str(batch_size)]
     if dry_run:
         command.append("--dry-run")
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate()
-    except BaseException:  # task timeout or SIGTERM: the child must not keep deleting
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    if process.returncode != 0:
+    from fantasy_jobs.jobs.backup import run_tied  # killed with this task (timeout, SIGTERM, SIGKILL)
+
+    done = run_tied(command, env)
+    stdout, stderr = done.stdout, done.stderr
+    if done.returncode != 0:
         raise RuntimeError(
-            f"airflow db clean failed (exit {process.returncode}): "
-            f"{(stderr.strip() or stdout.strip())[-1500:]}"
+            f"airflow db clean failed (exit {done.returncode}): {(stderr.strip() or stdout.strip())[-1500:]}"
         )
     counts = parse_counts(stdout)
     missing = [t for t in tables if t not in counts]
