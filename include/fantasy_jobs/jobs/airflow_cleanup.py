@@ -46,6 +46,11 @@ def metadata_environment() -> dict[str, str]:
 
         from fantasy_jobs.db import url_from_connection
 
+        if (conn.conn_type or "").lower() not in ("postgres", "postgresql", "sqlite"):
+            raise ConfigError(
+                f"connection {METADATA_CONN_ID!r} has type {conn.conn_type!r}; expected postgres or sqlite "
+                "(the Airflow metadata database)"
+            )
         url = make_url(url_from_connection(conn))
         if url.get_backend_name() == "postgresql":
             url = url.set(drivername="postgresql+psycopg2")  # Airflow's metadata driver
