@@ -58,6 +58,8 @@ def test_a_good_backup_verifies_and_the_outcome_is_recorded(setup, slack):
     engine, scratch = setup
     manifest = backup_row(engine).manifest
     assert manifest["player_game_stats"] > 1000 and manifest["backups"] == 0  # counted in the dump's snapshot
+    dry = run_job(engine, "verify_backup_restore", CHECK_AT, dry_run=True)
+    assert "would restore" in dry.summary and backup_row(engine).restore_result is None
     result = run_job(engine, "verify_backup_restore", CHECK_AT)
     row = backup_row(engine)
     assert row.restore_result == "passed" and row.restore_verified_at is not None
@@ -131,3 +133,21 @@ def test_no_backup_yet_is_a_skip_and_the_failure_callback_stays_quiet_after_the_
     alerts.task_failure_alert({"exception": error})
     alerts.task_failure_alert({"exception": RuntimeError("boom")})
     assert len(slack.requests) == 1 and "boom" in slack.requests[0].json()["text"]
+
+
+def test_a_backup_in_object_storage_is_downloaded_restored_and_the_download_removed(tmp_path, monkeypatch):
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.schema import create_all
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'small.db'}")
+    create_all(engine)
+    monkeypatch.setenv("FANTASY_BACKUP_DIR", f"file://{tmp_path}/remote")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    run_job(engine, "backup_database", BACKUP_AT)
+    assert backup_row(engine).path.startswith("file://")
+    run_job(engine, "verify_backup_restore", CHECK_AT)
+    assert backup_row(engine).restore_result == "passed"
+    assert_nothing_left(engine, scratch)
+    engine.dispose()
