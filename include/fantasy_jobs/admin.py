@@ -101,6 +101,31 @@ def last_runs() -> dict[str, dict[str, Any]]:
     return {row.job_id: execution_json(row) for row in rows}
 
 
+def newest_verified_backup() -> dict[str, Any] | None:
+    """The newest backup whose restore check passed (verify_backup_restore), for the Jobs page."""
+    from sqlalchemy import select
+
+    from fantasy_jobs.schema import Backup
+
+    with _engine().connect() as conn:
+        row = conn.execute(
+            select(Backup)
+            .where(Backup.restore_result == "passed")
+            .order_by(Backup.restore_verified_at.desc(), Backup.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    return {
+        "path": row.path,
+        "taken_for": row.taken_for.isoformat() if row.taken_for else None,
+        "restore_verified_at": row.restore_verified_at.isoformat() if row.restore_verified_at else None,
+        "restore_duration_s": row.restore_duration_s,
+        "message": row.restore_message,
+        "deleted": row.deleted_at is not None,
+    }
+
+
 def execution_json(row) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -148,7 +173,8 @@ def list_jobs(user: CurrentUser) -> dict[str, Any]:
     readable = {spec.dag_id for spec in GROUPS.values() if _authorized(user, spec.dag_id, "GET")}
     now, last = datetime.now(UTC), last_runs()
     jobs = [job_json(job, last.get(job.id), now) for job in JOBS if job.dag_id in readable]
-    return {"jobs": jobs, "total_entries": len(jobs)}
+    backup = newest_verified_backup() if JOBS_BY_ID["verify_backup_restore"].dag_id in readable else None
+    return {"jobs": jobs, "total_entries": len(jobs), "newest_verified_backup": backup}
 
 
 @app.get("/api/v1/admin/jobs/history")
@@ -354,6 +380,17 @@ def jobs_page(user: CurrentUser) -> HTMLResponse:
         f"<!doctype html><html><head><meta charset='utf-8'><title>Fantasy jobs</title><style>{STYLE}</style></head><body>",
         "<h1>Fantasy jobs</h1><div id='message' role='status'></div>",
     ]
+    verified = data.get("newest_verified_backup")
+    parts.append(
+        "<p id='verified-backup'>Newest verified backup: "
+        + (
+            f"<code>{esc(verified['path'])}</code> (taken for {esc(verified['taken_for'] or '')}; restored and "
+            f"row counts matched at {esc(verified['restore_verified_at'] or '')})"
+            if verified
+            else "none yet (<code>verify_backup_restore</code> has not passed)"
+        )
+        + "</p>"
+    )
     for group, spec in GROUPS.items():
         jobs = [j for j in data["jobs"] if j["group"] == group]
         if not jobs:
