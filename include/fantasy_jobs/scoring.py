@@ -68,7 +68,7 @@ def _number(value: Any, where: str, limit: float) -> float:
     if not math.isfinite(number):
         raise ScoringSettingsError(f"{where} must be a finite number, got {value!r}")
     if abs(number) > limit:
-        raise ScoringSettingsError(f"{where} must be between {-limit:g} and {limit:g}, got {value!r}")
+        raise ScoringSettingsError(f"{where} must be between {-limit:g} and {limit:g}, got {number:g}")
     return number
 
 

@@ -96,6 +96,12 @@ def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> Leagu
     return found
 
 
+def shorten(message: str, keep: int = 120) -> str:
+    """A database error for a log line or Slack: its start and its end (the values can be huge)."""
+    message = " ".join(message.split())
+    return message if len(message) <= 2 * keep else f"{message[:keep]} ... {message[-keep:]}"
+
+
 def report_problems(ctx: JobContext, problems: list[str]) -> None:
     if problems and not ctx.dry_run:
         send_slack(
@@ -219,13 +225,13 @@ def calculate_fantasy_scores(ctx: JobContext) -> JobResult:
                 with conn.begin_nested():
                     rows = score_profile(conn, profile_ids[key], key, weights, now)
             except DBAPIError as exc:  # this profile only: its leagues keep yesterday's totals
-                failed.append(f"profile {key[:10]}: {type(exc.orig).__name__}: {str(exc.orig).strip()[:300]}")
+                failed.append(f"profile {key[:10]}: {type(exc.orig).__name__}: {shorten(str(exc.orig))}")
                 ctx.log.error(
                     "profile %d/%d (%s) failed, its leagues are not totalled: %s",
                     number,
                     len(profiles),
                     key[:10],
-                    exc.orig,
+                    shorten(str(exc.orig)),
                 )
                 conn.execute(text(f"DELETE FROM {RULES_TABLE} WHERE weights_hash = :key"), {"key": key})
                 continue
