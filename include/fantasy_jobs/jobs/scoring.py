@@ -93,7 +93,15 @@ def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> Leagu
         if rows:
             conn.execute(insert_rule, rows)
             found.leagues += len(rows)
+    analyze(conn, RULES_TABLE)
     return found
+
+
+def analyze(conn, *tables: str) -> None:
+    """Fresh planner statistics for tables this transaction filled (PostgreSQL counts its own new rows;
+    without them a join over a table written minutes ago is planned as if it were empty)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
 def shorten(message: str, keep: int = 120) -> str:
@@ -239,6 +247,7 @@ def calculate_fantasy_scores(ctx: JobContext) -> JobResult:
             ctx.log.info(
                 "profile %d/%d (%s): %d fantasy_points rows written", number, len(profiles), key[:10], rows
             )
+        analyze(conn, "fantasy_points", "league_profiles")
         totals = total_team_weeks(conn, now)
         written += totals
     report_problems(ctx, problems + failed)
