@@ -78,14 +78,31 @@ def job_env(server, database: str, webhook_url: str, airflow_home: str) -> dict[
     return env
 
 
-def run_process(command: list[str], env: dict[str, str], log_path: Path) -> tuple[int, float, float]:
-    """Run `command` to completion; (exit code, wall seconds, peak RSS in MB of that process)."""
+def run_process(
+    command: list[str], env: dict[str, str], log_path: Path, timeout: float | None = None
+) -> tuple[int | None, float, float]:
+    """Run `command` to completion or SIGKILL it after `timeout` seconds.
+
+    Returns (exit code, or None when killed for time; wall seconds; peak RSS in MB of that process,
+    from its own resource usage)."""
     started = time.perf_counter()
+    killed = False
     with log_path.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-        _, status, usage = os.wait4(process.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if timeout is not None and time.perf_counter() - started > timeout and not killed:
+                process.kill()
+                killed = True
+            time.sleep(0.05)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, time.perf_counter() - started, round(usage.ru_maxrss / 1024, 1)
+    return (
+        (None if killed else process.returncode),
+        time.perf_counter() - started,
+        round(usage.ru_maxrss / 1024, 1),
+    )
 
 
 def tracking_row(dsn: str, job_id: str) -> dict:
@@ -110,11 +127,16 @@ def git_commit() -> str | None:
         return None
 
 
-def run_bench(server, scale: int, out_dir: Path, jobs: tuple[str, ...] = COVERED) -> dict:
-    """The whole benchmark on a running PostgresServer; returns (and writes) the results."""
+def run_bench(
+    server, scale: int, out_dir: Path, jobs: tuple[str, ...] = COVERED, max_job_seconds: float | None = None
+) -> dict:
+    """The whole benchmark on a running PostgresServer; returns (and writes) the results.
+
+    A job is killed after its own execution timeout (the registry's), or `max_job_seconds` if less."""
     import psycopg
 
     from fantasy_jobs.db import make_engine
+    from fantasy_jobs.registry import get_job
     from fantasy_jobs.schema import create_all
     from tests.support.http_stub import HttpStub
 
@@ -168,18 +190,25 @@ def run_bench(server, scale: int, out_dir: Path, jobs: tuple[str, ...] = COVERED
                 f"{job_id}: reference {ref_seconds if ref_seconds is None else round(ref_seconds, 3)} s, "
                 f"{ref_rows} rows (copy took {copy_seconds:.1f} s){' ERROR ' + ref_error if ref_error else ''}"
             )
+            timeout = get_job(job_id).timeout.total_seconds()
+            if max_job_seconds is not None:
+                timeout = min(timeout, max_job_seconds)
             code, wall, rss = run_process(
                 [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
                 env,
                 logs / f"S{scale}-{job_id}.log",
+                timeout,
             )
             row = tracking_row(dsn, job_id)
             seconds = row.get("execution_time_s")
+            status = row.get("status", "not recorded")
+            if code is None:
+                status, seconds = f"killed after {timeout:.0f} s", None
             result = {
                 "job": job_id,
                 "scale": scale,
                 "exit_code": code,
-                "status": row.get("status", "not recorded"),
+                "status": status,
                 "seconds": seconds,
                 "process_seconds": round(wall, 3),
                 "peak_rss_mb": rss,
@@ -253,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", help=f"comma-separated subset of the covered jobs (in this order): {','.join(COVERED)}"
     )
+    parser.add_argument(
+        "--max-job-seconds",
+        type=float,
+        help="kill a job after this long (default: its own execution timeout from the registry)",
+    )
     args = parser.parse_args(argv)
     jobs = COVERED
     if args.jobs:
@@ -265,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
 
     server = PostgresServer().start()
     try:
-        report = run_bench(server, args.scale, args.out, jobs)
+        report = run_bench(server, args.scale, args.out, jobs, args.max_job_seconds)
     finally:
         server.stop()
     failed = [r["job"] for r in report["jobs"] if r["status"] != "completed"]
