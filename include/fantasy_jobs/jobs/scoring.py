@@ -339,6 +339,9 @@ def calculate_bonuses(ctx: JobContext) -> JobResult:
             """).bindparams(bindparam("now", type_=UtcDateTime())),
             {"week": week, "now": utcnow()},
         ).rowcount
+        analyze(
+            conn, "weekly_bonuses"
+        )  # the week's rows are new: planned as absent, the anti-join goes quadratic
         # team_week_scores.bonus_points = the week's bonuses of the team: one join with the aggregate...
         conn.execute(
             text(f"""
