@@ -22,10 +22,11 @@ MIN_WIDTH = 100
 
 def next_width(width: int, elapsed: float, target: float, best_rate: float, first_width: int) -> int:
     """The id range of the next batch: scaled toward `target` seconds (at most x2, at least /4 a step),
-    capped at what `best_rate` rows/s deletes in `target` seconds."""
+    capped at what `best_rate` rows/s deletes in `target` seconds, never below MIN_WIDTH (or the
+    first width, when that is smaller)."""
     factor = min(2.0, max(0.25, target / max(elapsed, 1e-4)))
     cap = max(first_width, int(best_rate * target))
-    return max(MIN_WIDTH, min(int(width * factor), cap))
+    return max(min(MIN_WIDTH, first_width), min(int(width * factor), cap))
 
 
 def delete_in_id_ranges(
@@ -44,7 +45,8 @@ def delete_in_id_ranges(
         start, last = conn.execute(select(func.min(ids), func.max(ids)).where(condition)).one()
     if start is None:
         return 0
-    done, width, best_rate, started = 0, max(first_width, MIN_WIDTH), 0.0, time.monotonic()
+    first_width = max(first_width, 1)
+    done, width, best_rate, started = 0, first_width, 0.0, time.monotonic()
     while start is not None and start <= last:
         end = start + width
         began = time.monotonic()

@@ -20,6 +20,7 @@ def test_width_follows_the_time_target_within_bounds():
     assert next_width(4000, 1.0, 0.5, 10_000, 1000) == 2000  # slow: shrinks toward the target
     assert next_width(4000, 60.0, 0.5, 10_000, 1000) == 1000  # at most /4 a step
     assert next_width(150, 9.0, 0.5, 0, 100) == MIN_WIDTH
+    assert next_width(10, 9.0, 0.5, 0, 7) == 7  # a first width below MIN_WIDTH is the floor
     # a sparse stretch is fast, but a range never spans more ids than the best rate deletes in the target
     assert next_width(8000, 0.01, 0.5, 4000, 1000) == 2000
 
