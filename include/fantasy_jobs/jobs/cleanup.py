@@ -2,9 +2,9 @@
 
 Each cleanup is its own step, so one failure does not hide the others. Deletes run in id ranges
 sized to take about `delete_batch_seconds` each, each its own transaction, with progress in the
-log, so no lock is held for long and a killed run simply resumes. Leagues are archived a run at a time (as many as take about
-`delete_batch_seconds`), each league's owned rows copied to the archive tables and removed from the
-hot tables in the same transaction as its status change. Then VACUUM.
+log, so no lock is held for long and a killed run simply resumes. Leagues are archived a run at a
+time (as many as take about `delete_batch_seconds`), each league's owned rows copied to the archive
+tables and removed from the hot tables in the same transaction as its status change. Then VACUUM.
 """
 
 from __future__ import annotations
