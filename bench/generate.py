@@ -302,6 +302,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
                 f"""INSERT INTO roster_slots (fantasy_team_id, player_id, slot, acquired_at, released_at)
                 SELECT team_id, player_id, ({_SLOTS})[j + 1], draft_at + pick_number * interval '1 minute', completed_at
                 FROM lineup WHERE status <> 'drafting' ORDER BY team_id, j""",
+                "ANALYZE roster_slots, fantasy_teams, leagues",  # the swaps and trades look slots up by team
                 *_swap_statements(),
             ],
         ),
@@ -361,7 +362,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
                     jsonb_build_object('title', 'Notification ' || n, 'body', 'Your weekly matchup is final.'),
                     v.status, v.attempts, v.next_at, CASE WHEN v.status = 'sent' THEN v.created + interval '1 minute' END,
                     CASE WHEN v.status IN ('dead', 'failed') THEN 'HTTP 500 from webhook' END, v.created
-                FROM generate_series(0, {50 * scale - 1}) n
+                FROM generate_series(0::bigint, {50 * scale - 1}) n
                 CROSS JOIN LATERAL (SELECT n % 100 AS b, {_A} - ((n * 7919) % 90) * interval '1 day' - (n % 1440) * interval '1 minute' AS old) x
                 CROSS JOIN LATERAL (SELECT
                     CASE WHEN x.b < 70 THEN 'sent' WHEN x.b < 78 THEN 'dead' WHEN x.b < 80 THEN 'failed' ELSE 'pending' END AS status,
@@ -384,7 +385,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
                     CASE WHEN n % 10 < 6 THEN {_A} - (n % 10080 + 1) * interval '1 minute'
                          WHEN n % 10 < 9 THEN {_A} + (n % 10080 + 1) * interval '1 minute' END,
                     {_A} - interval '8 days'
-                FROM generate_series(0, {100 * scale - 1}) n"""
+                FROM generate_series(0::bigint, {100 * scale - 1}) n"""
             ],
         ),
         (
@@ -392,7 +393,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
             [
                 f"""INSERT INTO ingest_logs (source, endpoint, started_at, finished_at, status, rows_upserted)
                 SELECT 'espn', '/apis/site/v2/sports/basketball/wnba/scoreboard?dates=' || n, s, s + interval '2 seconds', 'ok', n % 50
-                FROM generate_series(0, {2 * scale - 1}) n
+                FROM generate_series(0::bigint, {2 * scale - 1}) n
                 CROSS JOIN LATERAL (SELECT {_A} - ((n * 13) % 180) * interval '1 day' - (n % 86400) * interval '1 second' AS s) t"""
             ],
         ),
@@ -451,6 +452,7 @@ def generate(dsn: str, scale: int, log: Callable[[str], None] = print) -> dict[s
 
     report: dict[str, dict] = {}
     with psycopg.connect(dsn) as conn:
+        conn.execute("SET work_mem = '256MB'")  # the generator's sorts and windows, not the jobs'
         conn.execute(HELPERS)
         conn.commit()
         started = time.perf_counter()
