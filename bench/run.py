@@ -65,6 +65,21 @@ def admin(server, statement: str) -> None:
         conn.execute(statement)
 
 
+def end_sessions(server, database: str) -> None:
+    """End every session on `database` (a killed job's backend runs on until it notices) and wait."""
+    import psycopg
+
+    with psycopg.connect(psycopg_dsn(server, "postgres"), autocommit=True) as conn:
+        for _ in range(100):
+            left = conn.execute(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+                (database,),
+            ).fetchone()[0]
+            if not left:
+                return
+            time.sleep(0.1)
+
+
 def job_env(server, database: str, webhook_url: str, airflow_home: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "PYTEST_"))}
     env.update(
@@ -172,11 +187,24 @@ def run_bench(
         logs / f"S{scale}-baseline.log",
     )
     log(f"baseline: a process that imports the CLI and connects peaks at {baseline} MB")
+    header = {
+        "scale": scale,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "postgres": pg_version,
+        "cpus": os.cpu_count(),
+        "anchor": ANCHOR.isoformat(),
+        "database": {"size": size, "rows": counts, "expected": expected_counts(scale)},
+        "generation": {"seconds": generation_seconds, "tables": generation},
+        "baseline_rss_mb": baseline,
+        "not_covered": NOT_COVERED,
+    }
     results = []
     try:
         for job_id in jobs:
             copy = f"{database}_ref"
             copy_started = time.perf_counter()
+            end_sessions(server, database)  # CREATE DATABASE ... TEMPLATE needs the source idle
             admin(server, f'CREATE DATABASE "{copy}" TEMPLATE "{database}" STRATEGY FILE_COPY')
             copy_seconds = time.perf_counter() - copy_started
             try:
@@ -213,7 +241,7 @@ def run_bench(
                 "process_seconds": round(wall, 3),
                 "peak_rss_mb": rss,
                 "tracked_peak_memory_mb": row.get("peak_memory_mb"),
-                "rows": row.get("rows_affected"),
+                "rows": row.get("rows_affected") if code is not None else None,
                 "error": row.get("error_message"),
                 "reference": {
                     "seconds": None if ref_seconds is None else round(ref_seconds, 3),
@@ -223,30 +251,24 @@ def run_bench(
                 "ratio": round(seconds / ref_seconds, 2) if seconds and ref_seconds else None,
             }
             results.append(result)
+            write_report(out_dir, {**header, "jobs": results})  # so far: a crash keeps what was measured
             log(
                 f"{job_id}: {result['status']} in {seconds} s ({wall:.1f} s with process start), "
                 f"peak RSS {rss} MB, {result['rows']} rows, ratio {result['ratio']}"
             )
     finally:
         webhook.stop()
-    report = {
-        "scale": scale,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "postgres": pg_version,
-        "cpus": os.cpu_count(),
-        "anchor": ANCHOR.isoformat(),
-        "database": {"size": size, "rows": counts, "expected": expected_counts(scale)},
-        "generation": {"seconds": generation_seconds, "tables": generation},
-        "baseline_rss_mb": baseline,
-        "jobs": results,
-        "not_covered": NOT_COVERED,
-    }
-    path = out_dir / f"bench-S{scale}.json"
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    report = {**header, "jobs": results}
+    path = write_report(out_dir, report)
     print(format_table(report))
     log(f"bench: results written to {path}")
     return report
+
+
+def write_report(out_dir: Path, report: dict) -> Path:
+    path = out_dir / f"bench-S{report['scale']}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return path
 
 
 def format_table(report: dict) -> str:
