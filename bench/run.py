@@ -142,12 +142,43 @@ def git_commit() -> str | None:
         return None
 
 
+def run_inline(job_id: str, env: dict[str, str]) -> tuple[int, float, None]:
+    """Run `job_id` inside this process through `fantasy_jobs.runtime.execute` (no per-job RSS).
+
+    For the smoke test only, where a process start per job would cost more than the jobs."""
+    from unittest import mock
+
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.registry import get_job
+    from fantasy_jobs.runtime import RunRequest, execute
+
+    started = time.perf_counter()
+    request = RunRequest(trigger="cli", logical_time=ANCHOR, started_at=ANCHOR, check_misfire=False)
+    engine = make_engine(env["AIRFLOW_CONN_FANTASY_DB"])
+    code = 0
+    try:
+        with mock.patch.dict(os.environ, env):
+            execute(get_job(job_id), request, engine=engine)
+    except Exception as exc:
+        log(f"{job_id}: failed in process: {type(exc).__name__}: {exc}")
+        code = 1
+    finally:
+        engine.dispose()
+    return code, time.perf_counter() - started, None
+
+
 def run_bench(
-    server, scale: int, out_dir: Path, jobs: tuple[str, ...] = COVERED, max_job_seconds: float | None = None
+    server,
+    scale: int,
+    out_dir: Path,
+    jobs: tuple[str, ...] = COVERED,
+    max_job_seconds: float | None = None,
+    in_process: frozenset[str] = frozenset(),
 ) -> dict:
     """The whole benchmark on a running PostgresServer; returns (and writes) the results.
 
-    A job is killed after its own execution timeout (the registry's), or `max_job_seconds` if less."""
+    A job is killed after its own execution timeout (the registry's), or `max_job_seconds` if less.
+    Jobs named in `in_process` run inside this process (the test's shortcut): no peak RSS, no kill."""
     import psycopg
 
     from fantasy_jobs.db import make_engine
@@ -221,12 +252,15 @@ def run_bench(
             timeout = get_job(job_id).timeout.total_seconds()
             if max_job_seconds is not None:
                 timeout = min(timeout, max_job_seconds)
-            code, wall, rss = run_process(
-                [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
-                env,
-                logs / f"S{scale}-{job_id}.log",
-                timeout,
-            )
+            if job_id in in_process:
+                code, wall, rss = run_inline(job_id, env)
+            else:
+                code, wall, rss = run_process(
+                    [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
+                    env,
+                    logs / f"S{scale}-{job_id}.log",
+                    timeout,
+                )
             row = tracking_row(dsn, job_id)
             seconds = row.get("execution_time_s")
             status = row.get("status", "not recorded")
