@@ -38,11 +38,15 @@ def delete_in_id_ranges(
     first_width: int,
     target_seconds: float,
     total: int | None = None,
+    bounds: tuple[int | None, int | None] | None = None,
 ) -> int:
-    """Delete the rows of `table` matching `condition`, one id range per transaction; returns rows deleted."""
+    """Delete the rows of `table` matching `condition`, one id range per transaction; returns rows deleted.
+    `bounds`: the lowest and highest matching id when the caller already has them."""
     ids = table.c.id
-    with engine.connect() as conn:
-        start, last = conn.execute(select(func.min(ids), func.max(ids)).where(condition)).one()
+    if bounds is None:
+        with engine.connect() as conn:
+            bounds = conn.execute(select(func.min(ids), func.max(ids)).where(condition)).one()
+    start, last = bounds
     if start is None:
         return 0
     first_width = max(first_width, 1)

@@ -305,3 +305,43 @@ def test_killed_run_resumes_to_the_correct_final_state(postgres):
         statuses = [s for (s,) in conn.execute(select(JobExecution.status).order_by(JobExecution.id))]
     assert statuses == ["running", "completed"]  # the killed run never finished its row
     engine.dispose()
+
+
+def test_many_leagues_are_archived_in_chunks_each_whole(engine, caplog):
+    """25 old leagues: archived a run of leagues per transaction (the first 10), every owned row moved."""
+    with engine.begin() as conn:
+        for n in range(25):
+            conn.execute(
+                insert(League).values(
+                    name=f"old {n}",
+                    season=2024,
+                    status="completed",
+                    completed_at=ago(800),
+                    scoring_settings={},
+                )
+            )
+            league = conn.scalar(select(League.id).where(League.name == f"old {n}"))
+            conn.execute(insert(FantasyTeam).values(league_id=league, name=f"team {n}"))
+            team = conn.scalar(select(FantasyTeam.id).where(FantasyTeam.league_id == league))
+            conn.execute(
+                insert(RosterSlot).values(fantasy_team_id=team, player_id=1, slot="G", acquired_at=ago(900))
+            )
+            conn.execute(
+                insert(TeamWeekScore).values(league_id=league, fantasy_team_id=team, week=202420, points=1.0)
+            )
+    caplog.set_level("INFO")
+    result = run_job(engine, "cleanup_old_data", NOW)
+    assert result.details["counts"]["archive_leagues"] == 25
+    chunks = [r.getMessage() for r in caplog.records if r.getMessage().startswith("archive ")]
+    assert (
+        len(chunks) >= 2
+        and chunks[0].startswith("archive 10/25: 10 leagues")
+        and chunks[-1].startswith("archive 25/25")
+    )
+    assert count(engine, League, League.status == "archived") == 25
+    assert (count(engine, RosterSlot), count(engine, TeamWeekScore)) == (0, 0)
+    assert (
+        count(engine, ARCHIVE_TABLES["roster_slots"])
+        == count(engine, ARCHIVE_TABLES["team_week_scores"])
+        == 25
+    )

@@ -2,12 +2,14 @@
 
 Each cleanup is its own step, so one failure does not hide the others. Deletes run in id ranges
 sized to take about `delete_batch_seconds` each, each its own transaction, with progress in the
-log, so no lock is held for long and a killed run simply resumes. A league is archived in one transaction: its league-owned rows are
-copied to the archive tables and removed from the hot tables together. Then VACUUM.
+log, so no lock is held for long and a killed run simply resumes. Leagues are archived a run at a
+time (as many as take about `delete_batch_seconds`), each league's owned rows copied to the archive
+tables and removed from the hot tables in the same transaction as its status change. Then VACUUM.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +31,7 @@ from sqlalchemy import (
 )
 
 from fantasy_jobs import settings
-from fantasy_jobs.batching import delete_in_id_ranges
+from fantasy_jobs.batching import delete_in_id_ranges, next_width
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import (
     ARCHIVE_TABLES,
@@ -69,37 +71,68 @@ def batched_delete(
 ) -> int:
     """Delete the rows matching `condition` in id ranges of about `delete_batch_seconds` each (the
     first `batch_size` ids wide), each batch committed on its own (fantasy_jobs.batching)."""
-    with ctx.engine.connect() as conn:
-        total = conn.scalar(select(func.count()).select_from(table).where(condition))
+    with ctx.engine.connect() as conn:  # one scan: how many, and the id span to walk
+        total, low, high = conn.execute(
+            select(func.count(), func.min(table.c.id), func.max(table.c.id)).where(condition)
+        ).one()
     if ctx.dry_run or not total:
         ctx.log.info(
             "%s: %d rows %s", name, total, "would be deleted (dry run)" if ctx.dry_run else "to delete"
         )
         return total
     return delete_in_id_ranges(
-        ctx.engine, ctx.log, name, table, condition, batch_size, settings.get("delete_batch_seconds"), total
+        ctx.engine,
+        ctx.log,
+        name,
+        table,
+        condition,
+        batch_size,
+        settings.get("delete_batch_seconds"),
+        total,
+        (low, high),
     )
 
 
+ARCHIVE_FIRST_CHUNK = 10
+
+
 def archive_leagues(ctx: JobContext, cutoff) -> int:
-    """Completed leagues older than `cutoff` become `archived`, their league-owned rows moved, one league per transaction."""
+    """Completed leagues older than `cutoff` become `archived`, their league-owned rows moved: a run of
+    consecutive due leagues per transaction, as many as take about `delete_batch_seconds`."""
     due = and_(League.status == "completed", League.completed_at < cutoff)
     with ctx.engine.connect() as conn:
-        leagues = conn.execute(select(League.id, League.name).where(due).order_by(League.id)).all()
+        ids = list(conn.execute(select(League.id).where(due).order_by(League.id)).scalars())
     if ctx.dry_run:
-        ctx.log.info("archive: %d completed leagues would be archived", len(leagues))
-        return len(leagues)
-    for number, league in enumerate(leagues, 1):
+        ctx.log.info("archive: %d completed leagues would be archived", len(ids))
+        return len(ids)
+    target = settings.get("delete_batch_seconds")
+    done = archived = 0
+    size, best_rate = ARCHIVE_FIRST_CHUNK, 0.0
+    while done < len(ids):
+        chunk = ids[done : done + size]
         moved = {}
         now = utcnow()
+        began = time.monotonic()
         with ctx.engine.begin() as conn:
-            teams = select(FantasyTeam.id).where(FantasyTeam.league_id == league.id).scalar_subquery()
+            # status first (locks the leagues); the rows moved are those of the leagues archived at `now`
+            count = conn.execute(
+                update(League)
+                .where(League.id >= chunk[0], League.id <= chunk[-1], due)
+                .values(status="archived", archived_at=now)
+            ).rowcount
+            leagues = select(League.id).where(
+                League.id >= chunk[0],
+                League.id <= chunk[-1],
+                League.status == "archived",
+                League.archived_at == now,
+            )
+            teams = select(FantasyTeam.id).where(FantasyTeam.league_id.in_(leagues.scalar_subquery()))
             for source, archive in ARCHIVE_TABLES.items():
                 hot = Base.metadata.tables[source]
                 owned = (
-                    hot.c.fantasy_team_id.in_(teams)
+                    hot.c.fantasy_team_id.in_(teams.scalar_subquery())
                     if source == "roster_slots"
-                    else hot.c.league_id == league.id
+                    else hot.c.league_id.in_(leagues.scalar_subquery())
                 )
                 columns = [c.name for c in hot.columns]
                 conn.execute(
@@ -109,18 +142,22 @@ def archive_leagues(ctx: JobContext, cutoff) -> int:
                     )
                 )
                 moved[source] = conn.execute(delete(hot).where(owned)).rowcount
-            conn.execute(
-                update(League).where(League.id == league.id, due).values(status="archived", archived_at=now)
-            )
+        elapsed = time.monotonic() - began
+        done += len(chunk)
+        archived += count
         ctx.log.info(
-            "archive %d/%d: league %d (%s): %s",
-            number,
-            len(leagues),
-            league.id,
-            league.name,
+            "archive %d/%d: %d leagues (ids %d to %d) in %.2f s: %s",
+            done,
+            len(ids),
+            count,
+            chunk[0],
+            chunk[-1],
+            elapsed,
             ", ".join(f"{t} {n}" for t, n in moved.items()),
         )
-    return len(leagues)
+        best_rate = max(best_rate, len(chunk) / max(elapsed, 1e-4))
+        size = next_width(size, elapsed, target, best_rate, ARCHIVE_FIRST_CHUNK)
+    return archived
 
 
 def vacuum(ctx: JobContext) -> None:
