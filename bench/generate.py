@@ -93,6 +93,19 @@ CREATE TEMP VIEW lineup AS
          make_timestamptz(l.season, 5, 6, 0, 0, 0, 'UTC') AS draft_at
   FROM leagues l CROSS JOIN LATERAL (SELECT (10 + l.id % 3)::int AS t) n
   CROSS JOIN LATERAL generate_series(0, n.t - 1) k CROSS JOIN generate_series(0, {len(ROSTER) - 1}) j;
+-- Every team's random week scores and the bonuses they won (none yet for the active leagues'
+-- bonus week): team_week_scores.bonus_points is the sum of its weekly_bonuses rows.
+CREATE TEMP VIEW week_history AS
+  SELECT w.*, w.awarded AND w.place = 1 AND w.high <> 0 AS high_won,
+         w.awarded AND pg_temp.r(w.team_id * 64 + w.week % 100, 2) < 0.3 AND w.all_played <> 0 AS all_won
+  FROM (SELECT ft.league_id, ft.id AS team_id, l.season * 100 + wk AS week, p.points,
+               rank() OVER (PARTITION BY ft.league_id, wk ORDER BY p.points DESC) AS place,
+               COALESCE((l.scoring_settings->'bonuses'->>'weekly_high_score')::float8, 5) AS high,
+               COALESCE((l.scoring_settings->'bonuses'->>'all_starters_played')::float8, 2) AS all_played,
+               NOT (l.status = 'active' AND l.season * 100 + wk >= {BONUS_WEEK}) AS awarded
+        FROM fantasy_teams ft JOIN leagues l ON l.id = ft.league_id AND l.status IN ('active', 'completed')
+        CROSS JOIN generate_series({FIRST_WEEK}, {LAST_WEEK}) wk
+        CROSS JOIN LATERAL (SELECT round((200 + pg_temp.r(ft.id * 64 + wk, 1) * 400)::numeric, 2) AS points) p) w;
 """
 
 
@@ -302,6 +315,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
                 f"""INSERT INTO roster_slots (fantasy_team_id, player_id, slot, acquired_at, released_at)
                 SELECT team_id, player_id, ({_SLOTS})[j + 1], draft_at + pick_number * interval '1 minute', completed_at
                 FROM lineup WHERE status <> 'drafting' ORDER BY team_id, j""",
+                "ANALYZE roster_slots, fantasy_teams, leagues",  # the swaps and trades look slots up by team
                 *_swap_statements(),
             ],
         ),
@@ -309,28 +323,21 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
         (
             "team_week_scores",
             [
-                f"""INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points)
-                SELECT ft.league_id, ft.id, l.season * 100 + wk, round((200 + pg_temp.r(ft.id * 64 + wk, 1) * 400)::numeric, 2), 0
-                FROM fantasy_teams ft JOIN leagues l ON l.id = ft.league_id AND l.status IN ('active', 'completed')
-                CROSS JOIN generate_series({FIRST_WEEK}, {LAST_WEEK}) wk ORDER BY ft.id, wk"""
+                """INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points)
+                SELECT league_id, team_id, week, points,
+                    CASE WHEN high_won THEN high ELSE 0 END + CASE WHEN all_won THEN all_played ELSE 0 END
+                FROM week_history ORDER BY team_id, week"""
             ],
         ),
         (
             "weekly_bonuses",
             [
                 f"""INSERT INTO weekly_bonuses (league_id, week, fantasy_team_id, bonus_type, points, created_at)
-                SELECT t.league_id, t.week, t.fantasy_team_id, b.bonus_type, b.points, {_A} - interval '30 days'
-                FROM (SELECT t.*, rank() OVER (PARTITION BY t.league_id, t.week ORDER BY t.points DESC) AS place
-                      FROM team_week_scores t) t
-                JOIN leagues l ON l.id = t.league_id
-                CROSS JOIN LATERAL (VALUES
-                    ('weekly_high_score', COALESCE((l.scoring_settings->'bonuses'->>'weekly_high_score')::float8, 5), t.place = 1),
-                    ('all_starters_played', COALESCE((l.scoring_settings->'bonuses'->>'all_starters_played')::float8, 2),
-                     pg_temp.r(t.fantasy_team_id * 64 + t.week % 100, 2) < 0.3)) b(bonus_type, points, won)
-                WHERE b.won AND b.points <> 0 AND NOT (l.status = 'active' AND t.week >= {BONUS_WEEK})""",
-                """UPDATE team_week_scores t SET bonus_points = b.total
-                FROM (SELECT fantasy_team_id, week, SUM(points) AS total FROM weekly_bonuses GROUP BY 1, 2) b
-                WHERE b.fantasy_team_id = t.fantasy_team_id AND b.week = t.week""",
+                SELECT h.league_id, h.week, h.team_id, b.bonus_type, b.points, {_A} - interval '30 days'
+                FROM week_history h CROSS JOIN LATERAL (VALUES
+                    ('weekly_high_score', h.high, h.high_won), ('all_starters_played', h.all_played, h.all_won)
+                ) b(bonus_type, points, won)
+                WHERE b.won"""
             ],
         ),
         (
@@ -361,7 +368,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
                     jsonb_build_object('title', 'Notification ' || n, 'body', 'Your weekly matchup is final.'),
                     v.status, v.attempts, v.next_at, CASE WHEN v.status = 'sent' THEN v.created + interval '1 minute' END,
                     CASE WHEN v.status IN ('dead', 'failed') THEN 'HTTP 500 from webhook' END, v.created
-                FROM generate_series(0, {50 * scale - 1}) n
+                FROM generate_series(0::bigint, {50 * scale - 1}) n
                 CROSS JOIN LATERAL (SELECT n % 100 AS b, {_A} - ((n * 7919) % 90) * interval '1 day' - (n % 1440) * interval '1 minute' AS old) x
                 CROSS JOIN LATERAL (SELECT
                     CASE WHEN x.b < 70 THEN 'sent' WHEN x.b < 78 THEN 'dead' WHEN x.b < 80 THEN 'failed' ELSE 'pending' END AS status,
@@ -384,7 +391,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
                     CASE WHEN n % 10 < 6 THEN {_A} - (n % 10080 + 1) * interval '1 minute'
                          WHEN n % 10 < 9 THEN {_A} + (n % 10080 + 1) * interval '1 minute' END,
                     {_A} - interval '8 days'
-                FROM generate_series(0, {100 * scale - 1}) n"""
+                FROM generate_series(0::bigint, {100 * scale - 1}) n"""
             ],
         ),
         (
@@ -392,7 +399,7 @@ def steps(scale: int) -> list[tuple[str, list[str]]]:
             [
                 f"""INSERT INTO ingest_logs (source, endpoint, started_at, finished_at, status, rows_upserted)
                 SELECT 'espn', '/apis/site/v2/sports/basketball/wnba/scoreboard?dates=' || n, s, s + interval '2 seconds', 'ok', n % 50
-                FROM generate_series(0, {2 * scale - 1}) n
+                FROM generate_series(0::bigint, {2 * scale - 1}) n
                 CROSS JOIN LATERAL (SELECT {_A} - ((n * 13) % 180) * interval '1 day' - (n % 86400) * interval '1 second' AS s) t"""
             ],
         ),
@@ -451,6 +458,7 @@ def generate(dsn: str, scale: int, log: Callable[[str], None] = print) -> dict[s
 
     report: dict[str, dict] = {}
     with psycopg.connect(dsn) as conn:
+        conn.execute("SET work_mem = '256MB'")  # the generator's sorts and windows, not the jobs'
         conn.execute(HELPERS)
         conn.commit()
         started = time.perf_counter()

@@ -65,6 +65,21 @@ def admin(server, statement: str) -> None:
         conn.execute(statement)
 
 
+def end_sessions(server, database: str) -> None:
+    """End every session on `database` (a killed job's backend runs on until it notices) and wait."""
+    import psycopg
+
+    with psycopg.connect(psycopg_dsn(server, "postgres"), autocommit=True) as conn:
+        for _ in range(100):
+            left = conn.execute(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+                (database,),
+            ).fetchone()[0]
+            if not left:
+                return
+            time.sleep(0.1)
+
+
 def job_env(server, database: str, webhook_url: str, airflow_home: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "PYTEST_"))}
     env.update(
@@ -127,12 +142,43 @@ def git_commit() -> str | None:
         return None
 
 
+def run_inline(job_id: str, env: dict[str, str]) -> tuple[int, float, None]:
+    """Run `job_id` inside this process through `fantasy_jobs.runtime.execute` (no per-job RSS).
+
+    For the smoke test only, where a process start per job would cost more than the jobs."""
+    from unittest import mock
+
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.registry import get_job
+    from fantasy_jobs.runtime import RunRequest, execute
+
+    started = time.perf_counter()
+    request = RunRequest(trigger="cli", logical_time=ANCHOR, started_at=ANCHOR, check_misfire=False)
+    engine = make_engine(env["AIRFLOW_CONN_FANTASY_DB"])
+    code = 0
+    try:
+        with mock.patch.dict(os.environ, env):
+            execute(get_job(job_id), request, engine=engine)
+    except Exception as exc:
+        log(f"{job_id}: failed in process: {type(exc).__name__}: {exc}")
+        code = 1
+    finally:
+        engine.dispose()
+    return code, time.perf_counter() - started, None
+
+
 def run_bench(
-    server, scale: int, out_dir: Path, jobs: tuple[str, ...] = COVERED, max_job_seconds: float | None = None
+    server,
+    scale: int,
+    out_dir: Path,
+    jobs: tuple[str, ...] = COVERED,
+    max_job_seconds: float | None = None,
+    in_process: frozenset[str] = frozenset(),
 ) -> dict:
     """The whole benchmark on a running PostgresServer; returns (and writes) the results.
 
-    A job is killed after its own execution timeout (the registry's), or `max_job_seconds` if less."""
+    A job is killed after its own execution timeout (the registry's), or `max_job_seconds` if less.
+    Jobs named in `in_process` run inside this process (the test's shortcut): no peak RSS, no kill."""
     import psycopg
 
     from fantasy_jobs.db import make_engine
@@ -172,11 +218,24 @@ def run_bench(
         logs / f"S{scale}-baseline.log",
     )
     log(f"baseline: a process that imports the CLI and connects peaks at {baseline} MB")
+    header = {
+        "scale": scale,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "postgres": pg_version,
+        "cpus": os.cpu_count(),
+        "anchor": ANCHOR.isoformat(),
+        "database": {"size": size, "rows": counts, "expected": expected_counts(scale)},
+        "generation": {"seconds": generation_seconds, "tables": generation},
+        "baseline_rss_mb": baseline,
+        "not_covered": NOT_COVERED,
+    }
     results = []
     try:
         for job_id in jobs:
             copy = f"{database}_ref"
             copy_started = time.perf_counter()
+            end_sessions(server, database)  # CREATE DATABASE ... TEMPLATE needs the source idle
             admin(server, f'CREATE DATABASE "{copy}" TEMPLATE "{database}" STRATEGY FILE_COPY')
             copy_seconds = time.perf_counter() - copy_started
             try:
@@ -193,12 +252,15 @@ def run_bench(
             timeout = get_job(job_id).timeout.total_seconds()
             if max_job_seconds is not None:
                 timeout = min(timeout, max_job_seconds)
-            code, wall, rss = run_process(
-                [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
-                env,
-                logs / f"S{scale}-{job_id}.log",
-                timeout,
-            )
+            if job_id in in_process:
+                code, wall, rss = run_inline(job_id, env)
+            else:
+                code, wall, rss = run_process(
+                    [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
+                    env,
+                    logs / f"S{scale}-{job_id}.log",
+                    timeout,
+                )
             row = tracking_row(dsn, job_id)
             seconds = row.get("execution_time_s")
             status = row.get("status", "not recorded")
@@ -213,7 +275,7 @@ def run_bench(
                 "process_seconds": round(wall, 3),
                 "peak_rss_mb": rss,
                 "tracked_peak_memory_mb": row.get("peak_memory_mb"),
-                "rows": row.get("rows_affected"),
+                "rows": row.get("rows_affected") if code is not None else None,
                 "error": row.get("error_message"),
                 "reference": {
                     "seconds": None if ref_seconds is None else round(ref_seconds, 3),
@@ -223,30 +285,24 @@ def run_bench(
                 "ratio": round(seconds / ref_seconds, 2) if seconds and ref_seconds else None,
             }
             results.append(result)
+            write_report(out_dir, {**header, "jobs": results})  # so far: a crash keeps what was measured
             log(
                 f"{job_id}: {result['status']} in {seconds} s ({wall:.1f} s with process start), "
                 f"peak RSS {rss} MB, {result['rows']} rows, ratio {result['ratio']}"
             )
     finally:
         webhook.stop()
-    report = {
-        "scale": scale,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "postgres": pg_version,
-        "cpus": os.cpu_count(),
-        "anchor": ANCHOR.isoformat(),
-        "database": {"size": size, "rows": counts, "expected": expected_counts(scale)},
-        "generation": {"seconds": generation_seconds, "tables": generation},
-        "baseline_rss_mb": baseline,
-        "jobs": results,
-        "not_covered": NOT_COVERED,
-    }
-    path = out_dir / f"bench-S{scale}.json"
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    report = {**header, "jobs": results}
+    path = write_report(out_dir, report)
     print(format_table(report))
     log(f"bench: results written to {path}")
     return report
+
+
+def write_report(out_dir: Path, report: dict) -> Path:
+    path = out_dir / f"bench-S{report['scale']}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return path
 
 
 def format_table(report: dict) -> str:

@@ -1,7 +1,8 @@
 """The benchmark (`make bench`) at a small S, so that it never rots.
 
-It runs the whole bench: the generator, every covered job through `fantasy-jobs run` in its own
-process and every SQL reference on a copy of the database. It checks the JSON, that every job
+It runs the whole bench: the generator, every SQL reference on a copy of the database, and every
+covered job: one through `fantasy-jobs run` in its own process as `make bench` runs them all, the
+others in this process (a process start costs more than a job at this size). It checks the JSON, that every job
 completed with work to do, and that the generator's row counts follow from S. No wall time is
 asserted: this is a benchmark's smoke test, not a timed test.
 """
@@ -17,12 +18,13 @@ from bench.run import COVERED, NOT_COVERED, run_bench
 from fantasy_jobs.registry import JOBS
 
 SCALE = 20
+IN_A_PROCESS = "calculate_fantasy_scores"
 
 
 @pytest.fixture(scope="module")
 def bench(postgres, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    return run_bench(postgres, SCALE, out), out
+    return run_bench(postgres, SCALE, out, in_process=frozenset(COVERED) - {IN_A_PROCESS}), out
 
 
 def test_generated_rows_follow_from_the_scale(bench):
@@ -53,7 +55,8 @@ def test_every_covered_job_completed_with_work_and_a_reference(bench):
         assert result["rows"] > 0, job  # the generated data gives every covered job work
         assert result["reference"]["error"] is None, result["reference"]
         assert result["reference"]["rows"] > 0, job
-        assert result["peak_rss_mb"] >= report["baseline_rss_mb"] > 0
+        if job == IN_A_PROCESS:
+            assert result["peak_rss_mb"] >= report["baseline_rss_mb"] > 0
         assert result["seconds"] is not None and result["ratio"] is not None
     by_job = {r["job"]: r for r in report["jobs"]}
     # where job and reference count the same thing, they do the same work on the same rows
