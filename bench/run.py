@@ -47,6 +47,8 @@ NOT_COVERED = {
     "live_game_check": "reads ESPN; one live box score",
     "update_player_profiles": "reads ESPN; ~180 players",
     "backup_database": "pg_dump of the whole database: bounded by disk speed, not by the job's code",
+    "verify_backup_restore": "pg_restore of the newest backup: bounded by disk speed, not by the job's code",
+    "cleanup_airflow_metadata": "Airflow's own `airflow db clean` on the metadata database, not the app's",
 }
 
 

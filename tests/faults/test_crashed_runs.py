@@ -217,11 +217,15 @@ def test_sigkill_of_a_backup_kills_pg_dump_and_the_next_backup_removes_the_old_p
     engine, uri, name = app_db
     folder = tmp_path / "backups"
     monkeypatch.setenv("FANTASY_BACKUP_DIR", str(folder))
-    blocker = hold_locks(engine, "teams")  # pg_dump waits for its ACCESS SHARE lock on teams
+    # pg_dump waits for its ACCESS SHARE lock on a table outside the app's model (the backup's
+    # manifest counts only the app tables, before pg_dump starts, so it is not blocked)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE unrelated_to_the_app (id integer)"))
+    blocker = hold_locks(engine, "unrelated_to_the_app")
     job = start(uri, tmp_path, "backup", "backup_database", "--at", PAST, FANTASY_BACKUP_DIR=str(folder))
     try:
         (dump,) = wait_for("pg_dump to start", lambda: _processes_with_parent(job.pid, "pg_dump"))
-        wait_for("pg_dump to wait on teams", lambda: waiting_on_locks(engine, name) == 1)
+        wait_for("pg_dump to wait on the locked table", lambda: waiting_on_locks(engine, name) == 1)
         job.send_signal(signal.SIGKILL)
         job.wait(10)
         wait_for("pg_dump to die with its job", lambda: not _alive(dump), timeout=10)
