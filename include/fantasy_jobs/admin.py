@@ -11,16 +11,25 @@ group DAG (403 otherwise).
 from __future__ import annotations
 
 import html
+import threading
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from fantasy_jobs.registry import GROUPS, JOBS, JOBS_BY_ID, Job
 
 PREFIX = "/fantasy"
-app = FastAPI(title="Fantasy jobs admin", description=__doc__, docs_url="/docs", openapi_url="/openapi.json")
+MAX_PAGE = 500
+MAX_OFFSET = 1_000_000
+STATUSES = ("running", "completed", "failed", "skipped", "abandoned")
+# FastAPI's own /docs and /openapi.json would be public: they are served below behind the login.
+app = FastAPI(
+    title="Fantasy jobs admin", description=__doc__, docs_url=None, redoc_url=None, openapi_url=None
+)
 
 
 def _user_dependency():
@@ -55,6 +64,20 @@ def _engine():
     from fantasy_jobs.db import get_engine
 
     return get_engine()
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_schema(user: CurrentUser) -> dict[str, Any]:
+    """The OpenAPI schema, for signed-in users only."""
+    return app.openapi()
+
+
+@app.get("/docs", include_in_schema=False)
+def api_docs(user: CurrentUser) -> HTMLResponse:
+    """Swagger UI, for signed-in users only (relative URL: works behind a reverse proxy)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    return get_swagger_ui_html(openapi_url="openapi.json", title="Fantasy jobs admin API")
 
 
 def next_run(job: Job, now: datetime) -> datetime | None:
@@ -133,8 +156,8 @@ def history(
     user: CurrentUser,
     job_id: str | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """`job_executions`, newest first; filter by job and status; paged with limit and offset."""
     from sqlalchemy import func, select
@@ -144,6 +167,10 @@ def history(
     if job_id is not None and job_id not in JOBS_BY_ID:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unknown job {job_id!r}; known jobs: {', '.join(JOBS_BY_ID)}"
+        )
+    if status_ is not None and status_ not in STATUSES:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown status {status_!r}; known: {', '.join(STATUSES)}"
         )
     readable = [s.dag_id for s in GROUPS.values() if _authorized(user, s.dag_id, "GET")]
     where = [JobExecution.job_id.in_([j.id for j in JOBS if j.dag_id in readable])]
@@ -168,18 +195,77 @@ def history(
     }
 
 
-@app.post("/api/v1/admin/jobs/{job_id}/run")
+class RunBody(BaseModel):
+    """The body of a run request: `dry_run` must be a JSON boolean ("false" is refused, 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+    dry_run: StrictBool = False
+
+
+# A task in one of these states (None: not created yet) has not done its job in that run yet.
+UNFINISHED_TASK_STATES = (
+    None,
+    "scheduled",
+    "queued",
+    "running",
+    "up_for_retry",
+    "up_for_reschedule",
+    "deferred",
+    "restarting",
+)
+_trigger_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+
+def active_manual_run(session, job: Job) -> str | None:
+    """The run id of a queued or running manual run of the job's DAG that selects the job and
+    has not finished its task yet, or None."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import select
+
+    runs = session.execute(
+        select(DagRun.run_id, DagRun.state, DagRun.conf)
+        .where(
+            DagRun.dag_id == job.dag_id,
+            DagRun.run_type == "manual",
+            DagRun.state.in_(("queued", "running")),
+        )
+        .order_by(DagRun.id)
+    ).all()
+    default = [] if GROUPS[job.group].jobs_required else [j.id for j in JOBS if j.group == job.group]
+    for run_id, state, conf in runs:
+        if job.id not in ((conf or {}).get("jobs", default) or ()):  # no `jobs`: the param's default
+            continue
+        task_state = session.scalar(
+            select(TaskInstance.state).where(
+                TaskInstance.dag_id == job.dag_id,
+                TaskInstance.run_id == run_id,
+                TaskInstance.task_id == job.id,
+            )
+        )
+        if state == "queued" or task_state in UNFINISHED_TASK_STATES:
+            return run_id
+    return None
+
+
+@app.post("/api/v1/admin/jobs/{job_id}/run", responses={409: {"description": "already queued or running"}})
 def run_job(
-    request: Request, job_id: str, user: CurrentUser, body: Annotated[dict | None, Body()] = None
-) -> dict[str, Any]:
-    """Trigger the job's group DAG with {"jobs": [job_id]} (and `dry_run`); returns the DAG run and a UI link."""
+    request: Request, job_id: str, user: CurrentUser, body: Annotated[RunBody | None, Body()] = None
+) -> Any:
+    """Trigger the job's group DAG with {"jobs": [job_id]} (and `dry_run`); returns the DAG run and a UI link.
+
+    A job that already has a queued or running manual run is not triggered again: 409 with that
+    run's id. The check and the trigger run under a mutex named after the job in the app database
+    (a PostgreSQL advisory lock, SQLite's write lock), so concurrent requests, also from other API
+    server workers or machines, are served one after the other and only the first triggers.
+    """
     job = JOBS_BY_ID.get(job_id)
     if job is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unknown job {job_id!r}; known jobs: {', '.join(JOBS_BY_ID)}"
         )
     _require(user, job.dag_id, "POST", run=True)
-    dry_run = bool((body or {}).get("dry_run", False))
+    dry_run = (body or RunBody()).dry_run
     if dry_run and not job.supports_dry_run:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{job_id} does not support dry_run")
     from airflow.api.common.trigger_dag import trigger_dag
@@ -187,30 +273,44 @@ def run_job(
     from airflow.utils.session import create_session
     from airflow.utils.types import DagRunTriggeredByType
 
-    with create_session() as session:
-        dag = session.get(DagModel, job.dag_id)
-        if dag is None:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"{job.dag_id} is not parsed yet; wait for the dag-processor"
+    from fantasy_jobs.db import named_mutex
+
+    with _trigger_locks[job.id], named_mutex(_engine(), f"fantasy_admin:run:{job.id}"):
+        with create_session() as session:
+            dag = session.get(DagModel, job.dag_id)
+            if dag is None:
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT, f"{job.dag_id} is not parsed yet; wait for the dag-processor"
+                )
+            if dag.is_paused:
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT,
+                    f"{job.dag_id} is paused: unpause it in the Airflow UI before running {job_id}",
+                )
+            active = active_manual_run(session, job)
+        if active is not None:
+            return JSONResponse(
+                status_code=status.HTTP_409_CONFLICT,
+                content={
+                    "detail": f"{job_id} already has a queued or running manual run: {active}",
+                    "job_id": job_id,
+                    "dag_id": job.dag_id,
+                    "dag_run_id": active,
+                },
             )
-        if dag.is_paused:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                f"{job.dag_id} is paused: unpause it in the Airflow UI before running {job_id}",
-            )
-    run = trigger_dag(
-        job.dag_id,
-        triggered_by=DagRunTriggeredByType.REST_API,
-        conf={"jobs": [job_id], "dry_run": dry_run},
-        triggering_user_name=user.get_name(),
-    )
+        run_id = trigger_dag(
+            job.dag_id,
+            triggered_by=DagRunTriggeredByType.REST_API,
+            conf={"jobs": [job_id], "dry_run": dry_run},
+            triggering_user_name=user.get_name(),
+        ).run_id
     base = str(request.base_url).rstrip("/")
     return {
         "job_id": job_id,
         "dag_id": job.dag_id,
-        "dag_run_id": run.run_id,
+        "dag_run_id": run_id,
         "dry_run": dry_run,
-        "url": f"{base}/dags/{job.dag_id}/runs/{run.run_id}",
+        "url": f"{base}/dags/{job.dag_id}/runs/{run_id}",
     }
 
 
@@ -220,9 +320,10 @@ STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a202c}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .5rem;border-bottom:1px solid #e2e8f0;text-align:left}
 .badge{padding:.1rem .5rem;border-radius:.6rem;font-size:.8rem;color:#fff}.completed{background:#2f855a}.failed{background:#c53030}
-.running{background:#2b6cb0}.skipped{background:#718096}.never{background:#a0aec0}.warn{color:#c05621;font-weight:600}
+.running{background:#2b6cb0}.skipped{background:#718096}.abandoned{background:#975a16}.never{background:#a0aec0}.warn{color:#c05621;font-weight:600}
 button{padding:.25rem .7rem;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:.3rem;cursor:pointer}
 #message{margin:.6rem 0;font-weight:600}tr.run-failed{background:#fff5f5}tr.run-long{background:#fffaf0}
+tr.run-abandoned{background:#fffaf0}
 """
 SCRIPT = """
 async function runJob(jobId) {
@@ -286,7 +387,7 @@ def jobs_page(user: CurrentUser) -> HTMLResponse:
             " (dry run)" if run["dry_run"] else ""
         )
         parts.append(
-            f"<tr class='{esc(run['status'])}'><td><code>{esc(run['job_id'])}</code></td><td>{_badge(run['status'])}{marks}</td>"
+            f"<tr class='run-{esc(run['status'])}'><td><code>{esc(run['job_id'])}</code></td><td>{_badge(run['status'])}{marks}</td>"
             f"<td>{esc(run['started_at'] or '')}</td><td>{run['duration_s'] if run['duration_s'] is not None else ''}</td>"
             f"<td>{run['rows_affected'] if run['rows_affected'] is not None else ''}</td><td>{esc(run['trigger'])}</td>"
             f"<td><small>{esc(run['run_id'] or '')}</small></td><td><small>{esc((run['error'] or '')[:200])}</small></td></tr>"

@@ -136,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from fantasy_jobs.timeutil import parse_at
 
     job = get_job(args.job_id)
-    at = parse_at(args.at)
+    at = parse_at(args.at, allow_future=args.allow_future)
     req = RunRequest(trigger="cli", logical_time=at, started_at=at, dry_run=args.dry_run, check_misfire=False)
     try:
         result = execute(job, req, engine=_engine())
@@ -168,7 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job now, outside Airflow, with tracking")
     run.add_argument("job_id")
     run.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
-    run.add_argument("--at", help="the job's 'now' (ISO 8601; without offset: league time); default now")
+    run.add_argument(
+        "--at",
+        help="the job's 'now' (ISO 8601; without offset: league time); default now; "
+        "at most a day ahead of the real clock",
+    )
+    run.add_argument(
+        "--allow-future", action="store_true", help="accept an --at more than a day in the future"
+    )
     run.set_defaults(func=cmd_run)
     return parser
 

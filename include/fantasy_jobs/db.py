@@ -143,6 +143,39 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[Connection | None]:
             conn.commit()
 
 
+@contextmanager
+def named_mutex(engine: Engine, name: str, timeout_s: float = 30.0) -> Iterator[None]:
+    """Wait (up to `timeout_s`) for the database-wide mutex `name` and hold it for the block.
+
+    Unlike advisory_lock this waits instead of refusing, and it works on SQLite too: there it is
+    the database's write lock (BEGIN IMMEDIATE), which serialises every writer for the block, so
+    keep the block short. On PostgreSQL a transaction-level advisory lock under lock_timeout.
+    A timeout raises TimeoutError.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    with engine.connect() as conn:
+        try:
+            if engine.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{int(timeout_s * 1000)}ms"}
+                )
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(name)})
+            else:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # our own BEGIN below
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            raise TimeoutError(f"waited {timeout_s:g} s for {name} (held by another request)") from exc
+        try:
+            yield
+        finally:
+            if engine.dialect.name == "postgresql":
+                conn.rollback()  # ends the transaction: the advisory lock goes with it
+            else:
+                conn.exec_driver_sql("COMMIT")
+
+
 def upsert(
     conn: Connection,
     table,

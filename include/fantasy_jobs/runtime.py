@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import resource
 import socket
 import time
@@ -41,6 +42,7 @@ class RunRequest:
     run_id: str | None = None
     try_number: int = 1
     hostname: str | None = None  # the Airflow worker's name for itself (ti.hostname); default: this machine
+    task_id: str | None = None  # the Airflow task (with dag_id, run_id, try_number), if any
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ def _tracking_values(job: Job, req: RunRequest) -> dict[str, Any]:
         "trigger": req.trigger,
         "dry_run": req.dry_run,
         "hostname": req.hostname or socket.gethostname(),
+        "pid": os.getpid(),
+        "task_id": req.task_id,
     }
 
 
@@ -168,22 +172,50 @@ def record_skip(engine, job: Job, req: RunRequest, decision: Decision) -> int:
 
 
 def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | None = None) -> JobResult:
-    """Run `job` once with tracking: a `running` row first, then `completed` or `failed`."""
-    from sqlalchemy import update
+    """Run `job` once with tracking: a `running` row first, then `completed`, `failed` or `skipped`.
 
-    from fantasy_jobs.db import advisory_lock, get_engine, session_scope
+    First the job's own abandoned rows (owner gone) are closed; the new row names its owner and a
+    heartbeat thread keeps it alive until the run ends. A run refused by the job's advisory lock
+    is recorded `skipped` naming the run that holds it, and raised as JobSkipped.
+    """
+    from fantasy_jobs.db import get_engine, session_scope
+    from fantasy_jobs.ownership import Heartbeat, close_abandoned, heartbeat_settings, owner_details
     from fantasy_jobs.schema import JobExecution, utcnow
 
     logger = logger or logging.getLogger(f"fantasy_jobs.jobs.{job.id}")
     engine = engine or get_engine()
     if req.dry_run and not job.supports_dry_run:
         raise InvalidParamsError(f"{job.id} does not support dry_run")
+    heartbeat_s, _ = heartbeat_settings()
+    for closed in close_abandoned(engine, job.id, closed_by=f"the next run of {job.id}"):
+        logger.warning("%s: closed abandoned execution %s: %s", job.id, closed["id"], closed["reason"])
 
     with session_scope(engine) as session:
-        row = JobExecution(**_tracking_values(job, req), status="running", started_at=utcnow())
+        started_at = utcnow()
+        row = JobExecution(
+            **_tracking_values(job, req),
+            status="running",
+            started_at=started_at,
+            heartbeat_at=started_at,
+            details=owner_details(),  # replaced by the outcome's details when the run ends
+        )
         session.add(row)
         session.flush()
         execution_id = row.id
+    with Heartbeat(engine, execution_id, heartbeat_s):
+        return _run_tracked(job, req, engine, logger, execution_id)
+
+
+def _run_tracked(job: Job, req: RunRequest, engine, logger: logging.Logger, execution_id: int) -> JobResult:
+    """The body of execute() once the `running` row exists and beats."""
+    from contextlib import ExitStack
+
+    from sqlalchemy import update
+
+    from fantasy_jobs.db import advisory_lock, session_scope
+    from fantasy_jobs.errors import JobAlreadyRunning
+    from fantasy_jobs.ownership import owner_text, running_holder
+    from fantasy_jobs.schema import JobExecution, utcnow
 
     def finish(**values: Any) -> None:
         with session_scope(engine) as session:
@@ -205,11 +237,17 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
         ctx = JobContext(
             job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id
         )
-        if req.dry_run or not job.exclusive:
+        with ExitStack() as stack:
+            if job.exclusive and not req.dry_run:
+                try:
+                    stack.enter_context(advisory_lock(engine, f"fantasy_jobs:{job.id}"))
+                except JobAlreadyRunning as refused:
+                    holder = running_holder(engine, job.id, execution_id)
+                    by = owner_text(holder) if holder is not None else "a run without a `running` row"
+                    raise JobSkipped(
+                        f"{job.id} is already running: its advisory lock is held by {by}"
+                    ) from refused
             result = func(ctx)
-        else:
-            with advisory_lock(engine, f"fantasy_jobs:{job.id}"):
-                result = func(ctx)
     except JobSkipped as skip:
         logger.info("%s: skipped: %s", job.id, skip)
         finish(
@@ -298,6 +336,7 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
         run_id=dag_run.run_id,
         try_number=ti.try_number,
         hostname=getattr(ti, "hostname", None),
+        task_id=getattr(ti, "task_id", None) or job.id,
     )
     decision = decide(job, req)
     if decision.action == "misfire":

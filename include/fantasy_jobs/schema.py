@@ -507,7 +507,7 @@ class JobExecution(Base):
     __table_args__ = (Index("ix_job_executions_job_started", "job_id", "started_at"),)
     id: Mapped[int] = _id()
     job_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), index=True)  # running completed failed skipped
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running completed failed skipped abandoned
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     finished_at: Mapped[datetime | None]
     execution_time_s: Mapped[float | None] = mapped_column(Float)
@@ -523,6 +523,11 @@ class JobExecution(Base):
     long_running: Mapped[bool] = mapped_column(Boolean, default=False)
     hostname: Mapped[str | None] = mapped_column(String(256))
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # Ownership (issue 13): the process that runs the row, its Airflow task, and its heartbeat;
+    # a `running` row whose owner is gone is closed as `abandoned` (fantasy_jobs.ownership).
+    pid: Mapped[int | None] = mapped_column(Integer)
+    task_id: Mapped[str | None] = mapped_column(String(256))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Backup(Base):
@@ -562,9 +567,57 @@ ARCHIVE_TABLES: dict[str, Table] = {
 
 
 def create_all(engine: Engine) -> list[str]:
-    """Create every table that does not exist yet (safe to run again); returns the table names."""
+    """Create every table that does not exist yet, and the columns and indexes a newer version of
+    this model added to tables that do (safe to run again); returns the table names."""
+    from sqlalchemy import inspect
+
+    existing = set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
     Base.metadata.create_all(engine)
+    if existing:
+        add_missing_columns_and_indexes(engine, existing)
     return sorted(Base.metadata.tables)
+
+
+def add_missing_columns_and_indexes(engine: Engine, tables: set[str] | None = None) -> list[str]:
+    """Bring tables made by an earlier version up to this model: `create_all` skips existing tables,
+    so a database made by an older `make run` would lack new columns. Adds each missing column
+    (NOT NULL only with a constant default) and index; never drops or alters anything. Returns
+    what was added, as "table.column" and index names."""
+    from sqlalchemy import inspect
+    from sqlalchemy.sql.elements import TextClause
+
+    added: list[str] = []
+    inspector = inspect(engine)
+    existing_tables = set(inspector.get_table_names()) if tables is None else tables
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in existing_tables:
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                ddl = (
+                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
+                )
+                default = getattr(column.server_default, "arg", None)
+                constant = default.text if isinstance(default, TextClause) else default
+                if isinstance(constant, str):
+                    ddl += (
+                        f" DEFAULT {constant}"
+                        if constant.replace(".", "", 1).isdigit()
+                        else f" DEFAULT '{constant}'"
+                    )
+                    if not column.nullable:
+                        ddl += " NOT NULL"
+                conn.execute(text(ddl))
+                added.append(f"{table.name}.{column.name}")
+            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn, checkfirst=True)
+                    added.append(index.name)
+    return added
 
 
 def drop_all(engine: Engine) -> None:

@@ -7,6 +7,7 @@ Nothing here is read at DAG parse time except `timezone`, which the schedules ne
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,18 @@ SETTINGS: dict[str, Setting] = {
             180,
             int,
             "job_executions and data_quality_results older than this go.",
+        ),
+        Setting(
+            "job_heartbeat_seconds",
+            30.0,
+            float,
+            "A running job refreshes its job_executions.heartbeat_at this often.",
+        ),
+        Setting(
+            "job_stale_seconds",
+            300.0,
+            float,
+            "A running row without a heartbeat for this long is closed as abandoned (> 2 heartbeats).",
         ),
         Setting("redis_key_prefix", "fantasy:", str, "The app's Redis key prefix that cache_cleanup scans."),
         Setting("redis_idle_seconds", 86400, int, "A Redis key without TTL idle longer than this is a leak."),
@@ -142,6 +155,8 @@ def get(name: str) -> Any:
         raise ConfigError(
             f"setting {name} from {source} must be {setting.kind.__name__}, got {raw!r}"
         ) from None
+    if setting.kind is float and not math.isfinite(value):  # float("nan") and float("inf") parse
+        raise ConfigError(f"setting {name} from {source} must be a finite number, got {raw!r}")
     if setting.kind in (int, float) and value < 0:
         raise ConfigError(f"setting {name} from {source} must not be negative, got {raw!r}")
     return value

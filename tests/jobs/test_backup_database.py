@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import subprocess
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -175,3 +177,16 @@ def test_password_reaches_pg_dump_only_through_the_environment(pg_engine, backup
     assert PASSWORD not in (tmp_path / "argv").read_text()
     assert (tmp_path / "env").read_text().strip() == PASSWORD
     assert PASSWORD not in str(result.details) and PASSWORD not in result.summary
+
+
+def test_stale_partial_folders_of_killed_runs_are_removed_young_ones_kept(engine, backup_dir):
+    backup_dir.mkdir()
+    old, young = backup_dir / ".partial-killed", backup_dir / ".partial-in-progress"
+    for folder in (old, young):
+        folder.mkdir()
+        (folder / "fantasy_db-20260601T060000Z.dump").write_bytes(b"half a dump")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    result = run_job(engine, "backup_database", NOW)
+    assert result.details["stale_partials"] == [".partial-killed"] and not old.exists() and young.exists()
+    assert "1 stale staging folders removed" in result.summary

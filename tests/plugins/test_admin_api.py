@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -167,3 +168,84 @@ def test_the_jobs_page_renders_with_a_token(server):
         and "fantasy_weekly" in response.text
         and 'class="badge failed"' in response.text
     )
+
+
+def test_a_second_run_request_while_one_is_queued_is_409_naming_it(server):
+    first = api(server, "POST", "/jobs/ingest_standings/run", json={"dry_run": False})
+    assert first.status_code == 200, first.text
+    again = api(server, "POST", "/jobs/ingest_standings/run")
+    assert again.status_code == 409 and again.json()["dag_run_id"] == first.json()["dag_run_id"]
+    assert first.json()["dag_run_id"] in again.json()["detail"]
+
+
+def test_20_concurrent_run_requests_start_one_run(server):
+    token = server.token("admin")
+
+    def post(_):
+        return httpx.post(
+            f"{server.url}/fantasy/api/v1/admin/jobs/data_quality_checks/run",
+            headers={"Authorization": f"Bearer {token}"},
+            json={},
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(post, range(20)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200] + [409] * 19, [a.text for a in answers if a.status_code not in (200, 409)]
+    (started,) = [a.json()["dag_run_id"] for a in answers if a.status_code == 200]
+    assert {a.json()["dag_run_id"] for a in answers} == {started}
+    runs = httpx.get(
+        f"{server.url}/api/v2/dags/fantasy_frequent/dagRuns",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()["dag_runs"]
+    assert [r["dag_run_id"] for r in runs if "data_quality_checks" in (r["conf"] or {}).get("jobs", [])] == [
+        started
+    ]
+
+
+def test_strict_booleans_and_bounded_paging_are_422(server):
+    for body in ({"dry_run": "false"}, {"dry_run": 1}, {"dry_run": None}, {"dryrun": True}):
+        response = api(server, "POST", "/jobs/calculate_analytics/run", json=body)
+        assert response.status_code == 422, (body, response.text)
+    for params in ({"offset": 10**20}, {"offset": -1}, {"limit": 501}, {"limit": 0}, {"status": "bogus"}):
+        assert api(server, "GET", "/jobs/history", params=params).status_code == 422, params
+    assert api(server, "GET", "/jobs/history", params={"status": "abandoned"}).json()["total_entries"] == 0
+
+
+def test_docs_and_openapi_need_a_login(server):
+    for path in ("/fantasy/docs", "/fantasy/openapi.json", "/fantasy/redoc"):
+        assert httpx.get(f"{server.url}{path}", timeout=30).status_code in (401, 404), path
+    headers = {"Authorization": f"Bearer {server.token('viewer')}"}
+    schema = httpx.get(f"{server.url}/fantasy/openapi.json", headers=headers, timeout=30)
+    assert schema.status_code == 200 and "/api/v1/admin/jobs/{job_id}/run" in schema.json()["paths"]
+    docs = httpx.get(f"{server.url}/fantasy/docs", headers=headers, timeout=30)
+    assert docs.status_code == 200 and "openapi.json" in docs.text
+
+
+def test_an_abandoned_run_shows_as_abandoned(server, app_db):
+    engine, _ = app_db
+    with engine.begin() as conn:
+        conn.execute(
+            insert(JobExecution).values(
+                job_id="backup_database",
+                status="abandoned",
+                started_at=T0 + timedelta(hours=1),
+                finished_at=T0 + timedelta(hours=1, seconds=40),
+                execution_time_s=40.0,
+                trigger="scheduled",
+                error_message="abandoned: its process 4242 on worker-1 is gone",
+                dry_run=False,
+                long_running=False,
+            )
+        )
+    jobs = {job["id"]: job for job in api(server, "GET", "/jobs").json()["jobs"]}
+    assert jobs["backup_database"]["last_run"]["status"] == "abandoned"
+    found = api(server, "GET", "/jobs/history", params={"status": "abandoned"}).json()
+    assert [e["duration_s"] for e in found["executions"]] == [40.0]
+    page = httpx.get(
+        f"{server.url}/fantasy/jobs", headers={"Authorization": f"Bearer {server.token()}"}, timeout=30
+    ).text
+    assert 'class="badge abandoned"' in page and "<tr class='run-abandoned'>" in page

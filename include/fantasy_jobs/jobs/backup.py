@@ -8,13 +8,17 @@ object-storage URL (Airflow's ObjectStoragePath, e.g. s3://conn_id@bucket/prefix
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +35,8 @@ from fantasy_jobs.schema import Backup, utcnow
 from fantasy_jobs.timeutil import to_league
 
 BACKUP_NAME = re.compile(r"^fantasy_db-(\d{8}T\d{6}Z)\.(dump|sqlite3)$")
+STALE_PARTIAL_SECONDS = 86400  # a staging folder older than a day belongs to a run that died
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 # --- where backups go ---------------------------------------------------------------------
@@ -45,6 +51,10 @@ class LocalFolder:
 
     def staging(self) -> tempfile.TemporaryDirectory:
         return tempfile.TemporaryDirectory(prefix=".partial-", dir=self.path)
+
+    def partials(self) -> list[Path]:
+        """Staging folders of earlier runs (a killed run leaves its `.partial-*` folder behind)."""
+        return [p for p in self.path.glob(".partial-*") if p.is_dir()]
 
     def put(self, local: Path, name: str) -> str:
         target = self.path / name
@@ -73,6 +83,9 @@ class ObjectStorageFolder:
     def staging(self) -> tempfile.TemporaryDirectory:
         return tempfile.TemporaryDirectory(prefix="fantasy-backup-")
 
+    def partials(self) -> list[Path]:
+        return [p for p in Path(tempfile.gettempdir()).glob("fantasy-backup-*") if p.is_dir()]
+
     def put(self, local: Path, name: str) -> str:
         partial = self.base / f".{name}.partial"
         with local.open("rb") as source, partial.open("wb") as target:
@@ -99,6 +112,22 @@ def backup_folder():
     if "://" in configured:
         return ObjectStorageFolder(configured)
     return LocalFolder(configured)
+
+
+def remove_stale_partials(ctx: JobContext, folder, max_age_s: float = STALE_PARTIAL_SECONDS) -> list[str]:
+    """Delete staging folders older than `max_age_s` by the real clock (younger ones may belong to a
+    run in progress elsewhere); returns their names."""
+    removed = []
+    for path in folder.partials():
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age > max_age_s:
+            shutil.rmtree(path, ignore_errors=True)
+            ctx.log.info("removed stale staging folder %s (%.0f h old)", path, age / 3600)
+            removed.append(path.name)
+    return removed
 
 
 # --- retention ----------------------------------------------------------------------------
@@ -180,24 +209,55 @@ def _pg_environment(url: URL) -> dict[str, str]:
     return env
 
 
+def _die_with_parent(parent_pid: int):
+    """A preexec_fn for Linux: the child gets SIGKILL when the thread that started it ends (that
+    thread waits for the child, so only the death of the job's process ends it early)."""
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: the child only calls it
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def run_tied(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a tool that must not outlive the job: in its own process group, killed with that group
+    on any exit (an exception, Airflow's timeout), and on Linux also by the parent-death signal."""
+    process = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(os.getpid()) if sys.platform == "linux" else None,  # noqa: PLW1509
+    )
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
 def dump_postgres(ctx: JobContext, target: Path) -> str:
     with ctx.engine.connect() as conn:
         server_major = int(conn.execute(text("SHOW server_version_num")).scalar()) // 10000
     tools = _pg_tools(server_major)
     env = _pg_environment(ctx.engine.url)
     ctx.log.info("pg_dump %d (server %d) writing custom-format dump", tools.major, server_major)
-    done = subprocess.run(
-        [tools.pg_dump, "--format=custom", "--no-owner", "--no-password", "--file", str(target)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_tied(
+        [tools.pg_dump, "--format=custom", "--no-owner", "--no-password", "--file", str(target)], env
     )
     if done.returncode != 0:
         raise RuntimeError(f"pg_dump failed (exit {done.returncode}): {done.stderr.strip()[-1000:]}")
-    listed = subprocess.run(
-        [tools.pg_restore, "--list", str(target)], capture_output=True, text=True, check=False
-    )
+    listed = run_tied([tools.pg_restore, "--list", str(target)])
     entries = [line for line in listed.stdout.splitlines() if line and not line.startswith(";")]
     if listed.returncode != 0 or not entries:
         raise RuntimeError(f"pg_restore --list could not read the dump: {listed.stderr.strip()[-1000:]}")
@@ -248,6 +308,7 @@ def backup_database(ctx: JobContext) -> JobResult:
         ctx.log.info("%s: %s", summary, ", ".join(doomed) or "none")
         return JobResult(1 + len(doomed), summary, {"would_write": name, "would_delete": doomed})
 
+    stale = remove_stale_partials(ctx, folder)
     with folder.staging() as staging:
         local = Path(staging) / name
         verification = dump_postgres(ctx, local) if backend == "postgresql" else dump_sqlite(ctx, local)
@@ -280,6 +341,9 @@ def backup_database(ctx: JobContext) -> JobResult:
                 .values(deleted_at=utcnow())
             )
     summary = f"backup {name} ({size} bytes) verified; retention deleted {len(doomed)} old backups"
+    summary += f"; {len(stale)} stale staging folders removed" if stale else ""
     return JobResult(
-        1 + len(doomed), summary, {"path": location, "size": size, "sha256": checksum, "deleted": doomed}
+        1 + len(doomed),
+        summary,
+        {"path": location, "size": size, "sha256": checksum, "deleted": doomed, "stale_partials": stale},
     )

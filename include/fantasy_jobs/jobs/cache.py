@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from fantasy_jobs import settings
+from fantasy_jobs.ownership import close_abandoned
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import CacheEntry
 
@@ -129,6 +130,7 @@ def clean_redis(ctx: JobContext, client) -> dict[str, Any]:
 def cache_cleanup(ctx: JobContext) -> JobResult:
     """Expired rows of `cache_entries`, then leaked keys in Redis when `fantasy_redis` is configured."""
     batch_size = settings.get("cache_batch_size") or 1
+    abandoned = close_abandoned(ctx.engine, closed_by="cache_cleanup's sweep", dry_run=ctx.dry_run)
     before = cache_statistics(ctx.engine, ctx.now)
     ctx.log.info(
         "cache_entries before: %(total)d rows, %(expired)d expired, %(no_expiry)d without expiry", before
@@ -156,5 +158,13 @@ def cache_cleanup(ctx: JobContext) -> JobResult:
     )
     rows = deleted + (redis["leaked"] if redis and ctx.dry_run else redis["deleted"] if redis else 0)
     return JobResult(
-        rows, summary, {"before": before, "after": after, "batch_size": batch_size, "redis": redis}
+        rows,
+        summary + f"; {len(abandoned)} abandoned job runs {'found' if ctx.dry_run else 'closed'}",
+        {
+            "before": before,
+            "after": after,
+            "batch_size": batch_size,
+            "redis": redis,
+            "abandoned_runs": abandoned,
+        },
     )

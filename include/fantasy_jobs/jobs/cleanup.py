@@ -150,7 +150,7 @@ def vacuum(ctx: JobContext) -> None:
 
 def cleanup_old_data(ctx: JobContext) -> JobResult:
     batch = settings.get("cleanup_batch_size") or 1
-    now = ctx.now
+    now = min(ctx.now, utcnow())  # retention from the real clock: a future --at never deletes young rows
     notes, logs = Notification.__table__, IngestLog.__table__
     slots, runs, checks = RosterSlot.__table__, JobExecution.__table__, DataQualityResult.__table__
     orphan = or_(
