@@ -26,7 +26,11 @@ def session(airflow_home):
 
 
 def add_run(
-    session, run_id: str, logical_date: datetime | None, run_after: datetime = QUEUED, queued_at: datetime = QUEUED
+    session,
+    run_id: str,
+    logical_date: datetime | None,
+    run_after: datetime = QUEUED,
+    queued_at: datetime = QUEUED,
 ):
     from airflow.models import DagRun
     from airflow.utils.state import DagRunState

@@ -38,7 +38,9 @@ def use_airflow_home(cwd: Path | None = None) -> str:
     for folder in (cwd, *cwd.parents, package_checkout):
         if (folder / PROJECT_HOME).is_dir():
             os.environ["AIRFLOW_HOME"] = str(folder / PROJECT_HOME)
-            return f"Airflow home {folder / PROJECT_HOME} (the checkout's {PROJECT_HOME}; AIRFLOW_HOME is unset)"
+            return (
+                f"Airflow home {folder / PROJECT_HOME} (the checkout's {PROJECT_HOME}; AIRFLOW_HOME is unset)"
+            )
     default = Path.home() / "airflow"
     if default.is_dir():
         os.environ["AIRFLOW_HOME"] = str(default)

@@ -54,7 +54,9 @@ def _span(interval: timedelta) -> str:
     """3 h, 15 min, 1 h 30 min."""
     minutes = int(interval.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
-    return " ".join(part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part)
+    return " ".join(
+        part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part
+    )
 
 
 def deadline_in_words(group: str) -> str:
@@ -63,7 +65,12 @@ def deadline_in_words(group: str) -> str:
 
     spec = GROUPS[group]
     fields = (spec.cron or "").split()
-    if spec.deadline_from == "logical_date" and len(fields) == 5 and fields[0].isdigit() and fields[1].isdigit():
+    if (
+        spec.deadline_from == "logical_date"
+        and len(fields) == 5
+        and fields[0].isdigit()
+        and fields[1].isdigit()
+    ):
         start = datetime(2000, 1, 1, int(fields[1]), int(fields[0]))
         return (
             f"finish by {start + spec.deadline:%H:%M} league time"
@@ -154,7 +161,9 @@ class FantasyDeadline(BaseDeadlineReference):
             dag_id,
             run_id,
             interval,
-            f"{self.anchor} {anchor.isoformat()}" if start == anchor else f"queued_at {start.isoformat()} (created late)",
+            f"{self.anchor} {anchor.isoformat()}"
+            if start == anchor
+            else f"queued_at {start.isoformat()} (created late)",
             "from Variable " + self.variable_key
             if interval != timedelta(seconds=self.default_seconds)
             else "default",
