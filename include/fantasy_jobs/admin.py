@@ -348,11 +348,13 @@ def recent_runs_per_job(job_ids: list[str], per_job: int = SPARK_RUNS) -> tuple[
         recent.c.job_id,
         func.sum(case((recent.c.status == "completed", 1), else_=0)).label("ok"),
         func.sum(case((finished, 1), else_=0)).label("finished"),
-        func.count().label("runs"),
+        func.sum(case((recent.c.status == "skipped", 1), else_=0)).label("skipped"),
     ).group_by(recent.c.job_id)
     with _engine().connect() as conn:
         rows = conn.execute(select(recent).order_by(recent.c.job_id, recent.c.started_at, recent.c.id)).all()
-        stats = {r.job_id: (int(r.ok or 0), int(r.finished or 0), int(r.runs)) for r in conn.execute(rates)}
+        stats = {
+            r.job_id: (int(r.ok or 0), int(r.finished or 0), int(r.skipped or 0)) for r in conn.execute(rates)
+        }
     runs: dict[str, list] = {}
     for row in rows:
         runs.setdefault(row.job_id, []).append(row)
@@ -415,6 +417,15 @@ def too_late(run: dict[str, Any]) -> bool:
     return run["status"] == "skipped" and "misfire" in (run.get("error") or "")
 
 
+def _late_summary(run: dict[str, Any]) -> str:
+    """'started 11 h 46 min after its time; nothing failed' for a misfire (the full text on hover)."""
+    import re
+
+    found = re.search(r"started (\d+) s after", run.get("error") or "")
+    late = _duration(float(found.group(1))) if found else "too long"
+    return f"started {late} after its time, past its grace; nothing failed, the next run does the work"
+
+
 def run_view(run: dict[str, Any], now: datetime, base_url: str) -> dict[str, Any]:
     """One `job_executions` row as the page shows it: badge, marks, times in league time, link."""
     chips = []
@@ -435,7 +446,8 @@ def run_view(run: dict[str, Any], now: datetime, base_url: str) -> dict[str, Any
         "started": when(run["started_at"], now) or {"text": "", "rel": "", "exact": ""},
         "duration": _duration(run["duration_s"]),
         "rows": run["rows_affected"],
-        "message": (run["error"] or "")[:240],
+        "message": _late_summary(run) if too_late(run) else (run["error"] or "")[:240],
+        "message_full": run["error"] or "",
         "run_url": run_url,
     }
 
@@ -461,14 +473,18 @@ def sparkline(rows: list, stats: tuple[int, int, int] | None, now: datetime) -> 
                 "title": title,
             }
         )
-    ok, finished, runs = stats or (0, 0, 0)
-    rate = f"{100 * ok / finished:.0f}% ok ({ok}/{finished})" if finished else "no finished runs"
+    ok, finished, skipped_runs = stats or (0, 0, 0)
+    skipped = f"{skipped_runs} skipped" if skipped_runs else ""
+    if finished:
+        rate = f"{100 * ok / finished:.0f}% ok ({ok}/{finished})" + (f", {skipped}" if skipped else "")
+    else:
+        rate = f"{skipped or 'running'}, none finished yet"
     return {
         "bars": bars,
         "width": max(1, len(bars) * (SPARK_BAR + SPARK_GAP)),
         "height": SPARK_HEIGHT,
         "bar_width": SPARK_BAR,
-        "rate_text": f"{rate}, last {runs}",
+        "rate_text": rate,
     }
 
 
