@@ -265,7 +265,13 @@ def seed_badges(engine) -> None:
     30 runs of calculate_bonuses for its sparkline; inserted after the catch-up runs, so they are
     the latest rows."""
     now = datetime.now(UTC)
-    base = {"rows_affected": 3, "trigger": "scheduled", "dry_run": False, "long_running": False}
+    base = {
+        "rows_affected": 3,
+        "trigger": "scheduled",
+        "dry_run": False,
+        "long_running": False,
+        "error_message": None,
+    }
     outcomes = ["completed"] * 4 + ["failed"] + ["completed"] * 3 + ["skipped"] + ["completed"]
     rows = [
         {
