@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 
 from fantasy_jobs.db import make_engine
 from fantasy_jobs.demo import load_demo
+from fantasy_jobs.registry import jobs_of
 from fantasy_jobs.schema import JobExecution, create_all
 from tests.conftest import REPO, VENV_BIN
 from tests.support.airflow_server import USERS, AirflowServers
@@ -47,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+WEEKLY_JOBS = [job.id for job in jobs_of("weekly")]
 EXPECTED_SHOTS = [
     "1-first-start-jobs-page.png",
     "2-first-start-daily-run-deadline.png",
@@ -234,10 +236,12 @@ def test_an_empty_jobs_selection_is_refused_before_a_run_exists(cluster, page):
     dialog.locator("#element_jobs input").first.click()
     for _ in range(6):  # remove every preselected job from the multi-select
         page.keyboard.press("Backspace")
-    page.keyboard.press("Escape")  # close the options menu
+    dialog.get_by_text(
+        "Trigger Dag - fantasy_frequent"
+    ).click()  # close the options menu (Escape closes the dialog)
+    assert dialog.locator("#element_jobs").inner_text().strip() == "Select one or multiple values"
     # the required multi-select is empty: the form marks its section and disables Trigger
     expect(dialog.get_by_role("button", name="Trigger")).to_be_disabled(timeout=10_000)
-    dialog.get_by_text("Select one or multiple values").first.wait_for(timeout=10_000)
     shot(page, "5-trigger-form-refuses-empty-jobs.png")
     assert frequent_runs(servers) == before
 
@@ -260,10 +264,13 @@ def test_an_empty_jobs_selection_is_refused_before_a_run_exists(cluster, page):
     ), out[-2000:]
 
 
-def seed_badges(engine) -> None:
+def seed_badges(engine) -> str:
     """Every badge state on jobs no scheduled run touches during the test (daily and weekly), and
-    30 runs of calculate_bonuses for its sparkline; inserted after the catch-up runs, so they are
-    the latest rows."""
+    30 runs of a weekly job that no catch-up run touched (which one depends on the weekday) for its
+    sparkline; inserted after the catch-up runs, so they are the latest rows. Returns that job."""
+    with engine.connect() as conn:
+        touched = set(conn.execute(select(JobExecution.job_id).distinct()).scalars())
+    spark_job = next(job for job in WEEKLY_JOBS if job not in touched)
     now = datetime.now(UTC)
     base = {
         "rows_affected": 3,
@@ -276,7 +283,7 @@ def seed_badges(engine) -> None:
     rows = [
         {
             **base,
-            "job_id": "calculate_bonuses",
+            "job_id": spark_job,
             "status": outcomes[n % len(outcomes)],
             "started_at": now - timedelta(days=30 - n, minutes=5),
             "finished_at": now - timedelta(days=30 - n),
@@ -335,6 +342,7 @@ def seed_badges(engine) -> None:
     ]
     with engine.begin() as conn:
         conn.execute(insert(JobExecution), rows)
+    return spark_job
 
 
 def test_badges_sparklines_filters_and_times(cluster, page):
@@ -343,7 +351,7 @@ def test_badges_sparklines_filters_and_times(cluster, page):
         "SELECT count(*) FROM dag_run WHERE dag_id != 'fantasy_frequent' AND state IN ('queued', 'running')"
     )
     wait_for(lambda: metadata(servers, unfinished)[0][0] == 0, "the daily and weekly catch-up runs", servers)
-    seed_badges(engine)
+    spark_job = seed_badges(engine)
     page.goto(f"{servers.url}/fantasy/jobs", wait_until="networkidle")
     expected = {
         "ingest_teams": "completed",
@@ -351,7 +359,7 @@ def test_badges_sparklines_filters_and_times(cluster, page):
         "calculate_fantasy_scores": "running",
         "calculate_analytics": "completed",
         "league_analytics": "abandoned",
-        "calculate_bonuses": "completed",
+        spark_job: "completed",
     }
     assert {job: status_of(page, job) for job in expected} == expected
     assert row(page, "ingest_player_stats").get_attribute("class") == "run-failed"
@@ -374,7 +382,7 @@ def test_badges_sparklines_filters_and_times(cluster, page):
     )
     shot(page, "6-badges-and-sparklines.png")
 
-    page.goto(f"{servers.url}/fantasy/jobs?status=failed&job=calculate_bonuses", wait_until="networkidle")
+    page.goto(f"{servers.url}/fantasy/jobs?status=failed&job={spark_job}", wait_until="networkidle")
     assert metadata(servers, "SELECT count(*) FROM deadline WHERE missed")[0][0] == 0, "no deadline missed"
     history = page.locator("[data-testid=history] tbody tr")
     assert history.count() == 3 and all(
