@@ -365,13 +365,10 @@ def test_badges_sparklines_filters_and_times(cluster, page):
     assert row(page, "ingest_player_stats").get_attribute("class") == "run-failed"
     assert "long running" in row(page, "calculate_fantasy_scores").inner_text()
     assert "dry run" in row(page, "calculate_analytics").inner_text()
-    bars = row(page, "calculate_bonuses").locator("[data-testid=sparkline] rect")
-    assert bars.count() == 30 and row(page, "calculate_bonuses").locator("rect.failed").count() == 3
+    bars = row(page, spark_job).locator("[data-testid=sparkline] rect")
+    assert bars.count() == 30 and row(page, spark_job).locator("rect.failed").count() == 3
     assert (
-        row(page, "calculate_bonuses")
-        .locator("[data-testid=success-rate]")
-        .inner_text()
-        .startswith("89% ok (24/27)")
+        row(page, spark_job).locator("[data-testid=success-rate]").inner_text().startswith("89% ok (24/27)")
     )
     started = row(page, "ingest_teams").locator(".when").nth(1)
     assert started.locator(".rel").inner_text() in ("9 min ago", "10 min ago")
