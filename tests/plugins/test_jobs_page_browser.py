@@ -66,7 +66,10 @@ def cluster(postgres):
     engine = make_engine(postgres.url(name))
     create_all(engine)
     load_demo(engine)
-    servers = AirflowServers(VENV_BIN, postgres.airflow_uri(name)).prepare()
+    # a task the loaded machine fails to start is retried in seconds, not minutes
+    servers = AirflowServers(
+        VENV_BIN, postgres.airflow_uri(name), extra_env={"FANTASY_RETRY_DELAY_SECONDS": "2"}
+    ).prepare()
     servers.start("scheduler", "dag-processor")
     yield servers, engine
     servers.stop()
