@@ -100,6 +100,31 @@ def last_runs() -> dict[str, dict[str, Any]]:
     return {row.job_id: execution_json(row) for row in rows}
 
 
+def newest_verified_backup() -> dict[str, Any] | None:
+    """The newest backup whose restore check passed (verify_backup_restore), for the Jobs page."""
+    from sqlalchemy import select
+
+    from fantasy_jobs.schema import Backup
+
+    with _engine().connect() as conn:
+        row = conn.execute(
+            select(Backup)
+            .where(Backup.restore_result == "passed")
+            .order_by(Backup.restore_verified_at.desc(), Backup.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    return {
+        "path": row.path,
+        "taken_for": row.taken_for.isoformat() if row.taken_for else None,
+        "restore_verified_at": row.restore_verified_at.isoformat() if row.restore_verified_at else None,
+        "restore_duration_s": row.restore_duration_s,
+        "message": row.restore_message,
+        "deleted": row.deleted_at is not None,
+    }
+
+
 def execution_json(row) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -147,7 +172,8 @@ def list_jobs(user: CurrentUser) -> dict[str, Any]:
     readable = {spec.dag_id for spec in GROUPS.values() if _authorized(user, spec.dag_id, "GET")}
     now, last = datetime.now(UTC), last_runs()
     jobs = [job_json(job, last.get(job.id), now) for job in JOBS if job.dag_id in readable]
-    return {"jobs": jobs, "total_entries": len(jobs)}
+    backup = newest_verified_backup() if JOBS_BY_ID["verify_backup_restore"].dag_id in readable else None
+    return {"jobs": jobs, "total_entries": len(jobs), "newest_verified_backup": backup}
 
 
 @app.get("/api/v1/admin/jobs/history")
@@ -488,6 +514,17 @@ def sparkline(rows: list, stats: tuple[int, int, int] | None, now: datetime) -> 
     }
 
 
+def _verified_view(verified: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The newest verified backup with its times as the page shows times."""
+    if not verified:
+        return None
+    return {
+        **verified,
+        "taken": when(verified["taken_for"], now),
+        "checked": when(verified["restore_verified_at"], now),
+    }
+
+
 def _templates():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -558,6 +595,7 @@ def jobs_page(
             now=when(now, now),
             timezone=str(_tz()),
             groups=groups,
+            verified=_verified_view(data.get("newest_verified_backup"), now),
             history=[run_view(r, now, base) for r in found["executions"]],
             statuses=STATUSES,
             job_ids=visible,

@@ -69,6 +69,9 @@ def task_failure_alert(context: dict[str, Any]) -> None:
         # An operator's bad params in a manual run: the UI shows it at once; not an incident.
         log.info("No Slack alert for a manual run with invalid params: %s", error)
         return
+    if getattr(error, "alerted", False):  # the job already sent its own, more specific message
+        log.info("No second Slack alert: the job sent one for %s", type(error).__name__)
+        return
     try:
         send_slack(failure_message(context))
     except Exception:  # building the message must not fail the callback either

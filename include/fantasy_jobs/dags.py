@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timedelta
 
 from fantasy_jobs.deadlines import FantasyDeadline, deadline_in_words, deadline_variable
-from fantasy_jobs.registry import GROUPS, Job, jobs_of
+from fantasy_jobs.registry import GROUPS, Job, jobs_of, table_asset
 from fantasy_jobs.settings import league_timezone
 
 START_DATE = datetime(2026, 1, 1)
@@ -159,6 +159,7 @@ def _job_task(job: Job, *, trigger_rule: str):
         execution_timeout=job.timeout,
         on_failure_callback=task_failure_alert,
         trigger_rule=trigger_rule,
+        outlets=[table_asset(table) for table in job.writes],  # lineage: the app tables it writes
     )(run_task)(job_id=job.id)
 
 

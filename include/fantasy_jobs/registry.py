@@ -35,6 +35,7 @@ class Job:
     supports_dry_run: bool = True
     exclusive: bool = True  # take a PostgreSQL advisory lock: never two runs at once (queue workers opt out)
     doc: str = ""
+    writes: tuple[str, ...] = ()  # app tables it changes: the task's outlets (Airflow Assets, lineage)
 
     @property
     def dag_id(self) -> str:
@@ -59,6 +60,7 @@ class Job:
             f"- **Retries:** {self.retries}, exponential from {_minutes(self.retry_delay)}, capped at "
             f"{_minutes(self.max_retry_delay)}; timeout {_minutes(self.timeout)}",
             f"- **Dry run:** {'supported' if self.supports_dry_run else 'not supported'}",
+            f"- **Writes (assets):** {', '.join(f'`{t}`' for t in self.writes) or 'no app table'}",
         ]
         if self.doc:
             lines += ["", self.doc.strip()]
@@ -111,6 +113,7 @@ GROUPS: dict[str, GroupSpec] = {
 JOBS: tuple[Job, ...] = (
     Job(
         id="backup_database",
+        writes=("backups",),
         name="Database backup",
         group="daily",
         area="maintenance",
@@ -128,6 +131,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="ingest_teams",
+        writes=("teams", "ingest_logs"),
         name="Teams ingestion",
         group="daily",
         area="ingest",
@@ -141,6 +145,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="ingest_player_stats",
+        writes=("teams", "games", "players", "player_game_stats", "stat_corrections", "ingest_logs"),
         name="Box score ingestion",
         group="daily",
         area="ingest",
@@ -156,6 +161,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="calculate_fantasy_scores",
+        writes=("games", "scoring_profiles", "league_profiles", "fantasy_points", "team_week_scores"),
         name="Fantasy scoring",
         group="daily",
         area="scoring",
@@ -171,6 +177,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="calculate_analytics",
+        writes=("player_consistency",),
         name="Player consistency",
         group="daily",
         area="analytics",
@@ -184,6 +191,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="league_analytics",
+        writes=("league_scoring_trends", "trade_impacts", "power_rankings"),
         name="League analytics",
         group="daily",
         area="analytics",
@@ -200,6 +208,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="cache_cleanup",
+        writes=("cache_entries",),
         name="Cache cleanup",
         group="frequent",
         area="maintenance",
@@ -215,6 +224,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="process_notifications",
+        writes=("notifications",),
         name="Notification delivery",
         group="frequent",
         area="notifications",
@@ -234,6 +244,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="live_game_check",
+        writes=("teams", "games", "players", "player_game_stats", "stat_corrections", "ingest_logs"),
         name="Live game check",
         group="frequent",
         area="ingest",
@@ -248,6 +259,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="data_quality_checks",
+        writes=("data_quality_results",),
         name="Data quality checks",
         group="frequent",
         area="quality",
@@ -265,6 +277,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="ingest_standings",
+        writes=("standings", "ingest_logs"),
         name="Standings ingestion",
         group="frequent",
         area="ingest",
@@ -278,6 +291,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="reset_weekly_moves",
+        writes=("leagues", "fantasy_teams"),
         name="Weekly moves reset",
         group="weekly",
         area="fantasy",
@@ -290,6 +304,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="calculate_bonuses",
+        writes=("weekly_bonuses", "team_week_scores"),
         name="Weekly bonuses",
         group="weekly",
         area="scoring",
@@ -304,6 +319,18 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="cleanup_old_data",
+        writes=(
+            "notifications",
+            "leagues",
+            "roster_slots",
+            "team_week_scores",
+            "weekly_bonuses",
+            "power_rankings",
+            "league_scoring_trends",
+            "ingest_logs",
+            "job_executions",
+            "data_quality_results",
+        ),
         name="Old data cleanup",
         group="weekly",
         area="maintenance",
@@ -320,6 +347,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="update_player_profiles",
+        writes=("players", "ingest_logs"),
         name="Player profiles update",
         group="weekly",
         area="ingest",
@@ -331,9 +359,62 @@ JOBS: tuple[Job, ...] = (
         expected=timedelta(minutes=5),
         timeout=timedelta(minutes=45),
     ),
+    Job(
+        id="verify_backup_restore",
+        writes=("backups",),
+        name="Backup restore check",
+        group="weekly",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.restore:verify_backup_restore",
+        summary="Restores the newest backup into a scratch database (PostgreSQL: a temporary database on the same "
+        "server; SQLite: a copy in a temporary folder), compares every table's row count with the manifest "
+        "written at backup time, and records the outcome on the backup's row.",
+        pool="fantasy_db_heavy",
+        cron="30 3 * * 6",
+        grace=7200,
+        expected=timedelta(minutes=15),
+        timeout=timedelta(hours=1),
+        retries=1,
+        retry_delay=timedelta(minutes=5),
+        doc="A failed restore or a row count that differs from the manifest fails the job with one Slack message. "
+        "The scratch database or folder is removed afterwards, also on failure. A dry run names the backup it "
+        "would restore.",
+    ),
+    Job(
+        id="cleanup_airflow_metadata",
+        name="Airflow metadata cleanup",
+        group="weekly",
+        area="maintenance",
+        entrypoint="fantasy_jobs.jobs.airflow_cleanup:cleanup_airflow_metadata",
+        summary="Airflow's own housekeeping: `airflow db clean` of task instances, DAG runs, logs and the other "
+        "run tables older than `airflow_retention_days` (30), keeping each DAG's newest scheduled run; then task "
+        "log files of the same age in the local log folder.",
+        cron="0 1 * * 0",
+        grace=7200,
+        expected=timedelta(minutes=10),
+        timeout=timedelta(hours=1),
+        retries=1,
+        retry_delay=timedelta(minutes=5),
+        doc="Needs the `airflow_db` connection (the metadata database) on the workers: Airflow 3 gives task code "
+        "no metadata database access of its own. A dry run reports the counts only.",
+    ),
 )
 
 JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
+
+# Lineage: every app table is one Airflow Asset, named here only. A custom URI scheme takes the `x-`
+# prefix: Airflow leaves such URIs as written (no provider normalizer claims them, no warning), and
+# `postgres://` would need a real host, port, database and schema.
+ASSET_URI_SCHEME = "x-fantasy-db"
+
+
+def table_asset(table: str):
+    """The Airflow Asset of app table `table` (e.g. name `fantasy_db.player_game_stats`)."""
+    from airflow.sdk import Asset
+
+    return Asset(
+        name=f"fantasy_db.{table}", uri=f"{ASSET_URI_SCHEME}://fantasy_db/{table}", group="fantasy_db"
+    )
 
 
 def jobs_of(group: str) -> list[Job]:

@@ -303,6 +303,28 @@ def _run_tracked(job: Job, req: RunRequest, engine, logger: logging.Logger, exec
     return result
 
 
+def asset_event_extra(job: Job, req: RunRequest, result: JobResult) -> dict[str, Any]:
+    """What the asset events of a finished run carry: the rows it changed, and whether it was a dry
+    run (then nothing changed; Airflow records the event of a successful task all the same)."""
+    return {
+        "job_id": job.id,
+        "rows_affected": result.rows_affected,
+        "dry_run": req.dry_run,
+        "summary": result.summary[:500],
+    }
+
+
+def set_asset_extras(context: Any, job: Job, extra: dict[str, Any]) -> None:
+    """Put `extra` on the asset event of each table the job writes (a skipped task emits none)."""
+    events = context.get("outlet_events") if hasattr(context, "get") else None
+    if events is None or not job.writes:
+        return
+    from fantasy_jobs.registry import table_asset
+
+    for table in job.writes:
+        events[table_asset(table)].extra = {**extra, "table": table}
+
+
 def run_task(job_id: str) -> dict[str, Any]:
     """The task callable of every job in the group DAGs (imports stay here, out of parse time)."""
     from airflow.sdk import get_current_context
@@ -350,6 +372,7 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
         result = execute(job, req, engine=engine, logger=log)
     except JobSkipped as skip:
         raise AirflowSkipException(f"{job.id}: {skip}") from None
+    set_asset_extras(context, job, asset_event_extra(job, req, result))
     return {
         "job_id": job.id,
         "rows_affected": result.rows_affected,

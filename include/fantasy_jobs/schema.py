@@ -541,6 +541,12 @@ class Backup(Base):
     taken_for: Mapped[datetime] = mapped_column(UtcDateTime())  # the run's logical time
     created_at: Mapped[datetime] = _created()
     deleted_at: Mapped[datetime | None]
+    # Every app table's row count in the dump's own snapshot; verify_backup_restore compares with it.
+    manifest: Mapped[dict[str, int] | None] = mapped_column(JsonType)
+    restore_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # last restore check
+    restore_result: Mapped[str | None] = mapped_column(String(16))  # passed failed
+    restore_message: Mapped[str | None] = mapped_column(Text)
+    restore_duration_s: Mapped[float | None] = mapped_column(Float)
 
 
 # --- Archive tables: what cleanup_old_data moves out of the hot tables ---------------------

@@ -92,6 +92,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("notification_batch_size", 100, int, "Notifications claimed per batch."),
         Setting(
+            "notification_in_app_batch_size",
+            5000,
+            int,
+            "In-app notifications marked sent per statement (they need no claim: nothing is sent).",
+        ),
+        Setting(
             "notification_lease_seconds",
             300.0,
             float,
@@ -118,6 +124,21 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "notification_concurrency", 16, int, "Webhook requests in flight at once (one connection pool)."
+        ),
+        Setting(
+            "airflow_retention_days",
+            30,
+            int,
+            "cleanup_airflow_metadata: Airflow metadata rows and task log files older than this go.",
+        ),
+        Setting(
+            "airflow_cleanup_tables",
+            "dag_run,task_instance,task_instance_history,task_reschedule,xcom,log,job,asset_event,import_error",
+            str,
+            "Metadata tables `airflow db clean` cleans (comma-separated; their dependent tables come along).",
+        ),
+        Setting(
+            "airflow_cleanup_batch_size", 10000, int, "Rows per `airflow db clean` delete batch (0: one)."
         ),
     )
 }

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from datetime import timedelta
 
 import pytest
 
 from fantasy_jobs.alerts import task_failure_alert
 from fantasy_jobs.deadlines import FantasyDeadline
-from fantasy_jobs.registry import GROUPS, JOBS, JOBS_BY_ID, jobs_of
+from fantasy_jobs.registry import GROUPS, JOBS, JOBS_BY_ID, jobs_of, table_asset
 from tests.conftest import REPO, airflow_env
 
 DAG_IDS = {spec.dag_id for spec in GROUPS.values()}
@@ -77,6 +78,31 @@ def test_every_task_has_retries_callback_timeout_pool_and_docs(dagbag):
         rule = task.retry_policy.rules[0]
         assert rule.serialize()["exception"] == "fantasy_jobs.errors.PermanentJobError"
         assert rule.serialize()["action"] == "fail"
+
+
+def test_every_task_declares_the_app_tables_its_job_writes_as_assets(dagbag):
+    from fantasy_jobs.schema import Base
+
+    for task in all_tasks(dagbag):
+        job = JOBS_BY_ID[task.task_id]
+        assert [(a.name, a.uri, a.group) for a in task.outlets] == [
+            (f"fantasy_db.{t}", f"x-fantasy-db://fantasy_db/{t}", "fantasy_db") for t in job.writes
+        ], task.task_id
+        assert set(job.writes) <= set(Base.metadata.tables), (
+            f"{job.id} writes a table schema.py does not know"
+        )
+        assert len(set(job.writes)) == len(job.writes)
+    assert not JOBS_BY_ID["cleanup_airflow_metadata"].writes  # Airflow's own tables are no app asset
+
+
+def test_asset_uris_are_accepted_as_written_without_warnings():
+    from fantasy_jobs.schema import Base
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for table in Base.metadata.tables:
+            asset = table_asset(table)
+            assert asset.uri == f"x-fantasy-db://fantasy_db/{table}" and asset.name == f"fantasy_db.{table}"
 
 
 def test_registry_pools_are_declared():

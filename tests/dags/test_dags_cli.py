@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -180,6 +182,24 @@ def test_weekly_resets_moves(airflow_home, app_db):
     assert used and set(used) == {0}
     (row,) = executions(engine)
     assert (row.job_id, row.status, row.rows_affected) == ("reset_weekly_moves", "completed", 30)
+    # Lineage: the job's tables got an asset event carrying its rows; the skipped (unselected) jobs none.
+    with sqlite3.connect(Path(airflow_home) / "airflow.db") as meta:
+        events = meta.execute(
+            "SELECT a.name, a.uri, e.source_task_id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id"
+            " WHERE e.source_run_id = ? ORDER BY a.name",
+            (row.run_id,),
+        ).fetchall()
+    assert [(name, uri, task) for name, uri, task, _ in events] == [
+        ("fantasy_db.fantasy_teams", "x-fantasy-db://fantasy_db/fantasy_teams", "reset_weekly_moves"),
+        ("fantasy_db.leagues", "x-fantasy-db://fantasy_db/leagues", "reset_weekly_moves"),
+    ]
+    extra = json.loads(events[0][3])
+    assert (extra["job_id"], extra["rows_affected"], extra["dry_run"], extra["table"]) == (
+        "reset_weekly_moves",
+        30,
+        False,
+        "fantasy_teams",
+    )
 
 
 def test_failing_job_is_retried_then_alerts_once(airflow_home, app_db, slack):

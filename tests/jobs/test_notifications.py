@@ -306,3 +306,25 @@ def test_an_expired_claim_never_overwrites_the_new_owner(engine):
     with engine.begin() as conn:  # the owner's own outcome is written
         assert record(conn, [Outcome(row, "sent")], new_claim, NOW, cfg) == ([], 0)
     assert states(engine) == [(1, "sent", 0)]
+
+
+def test_in_app_rows_are_marked_sent_set_based_in_batches(engine, webhook, monkeypatch, caplog):
+    monkeypatch.setenv("FANTASY_NOTIFICATION_IN_APP_BATCH_SIZE", "7")
+    add(
+        engine,
+        [{"kind": "in_app", "status": "pending"}] * 20
+        + [{"kind": "in_app", "status": "failed", "attempts": 2, "next_attempt_at": NOW}]
+        + [{"kind": "in_app", "status": "pending", "next_attempt_at": NOW + timedelta(hours=1)}]  # not due
+        + [{"kind": "webhook", "status": "pending"}],
+    )
+    with caplog.at_level(logging.INFO):
+        result = run_job(engine, "process_notifications", NOW)
+    assert result.details["sent"] == 22
+    assert [s for _, s, _ in states(engine)] == ["sent"] * 21 + ["pending", "sent"]
+    assert len(webhook.requests) == 1  # only the webhook row is POSTed
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("in-app:")]
+    assert progress == [
+        "in-app: 7 marked sent so far",
+        "in-app: 14 marked sent so far",
+        "in-app: 21 marked sent so far",
+    ]

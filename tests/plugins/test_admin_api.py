@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from fantasy_jobs.db import make_engine
 from fantasy_jobs.registry import JOBS
-from fantasy_jobs.schema import JobExecution, create_all
+from fantasy_jobs.schema import Backup, JobExecution, create_all
 from tests.conftest import VENV_BIN
 from tests.support.airflow_server import AirflowServers
 
@@ -46,6 +46,31 @@ def app_db(postgres):
                 )
             ],
         )
+        backup = {
+            "backend": "postgresql",
+            "size_bytes": 1,
+            "checksum": "0" * 64,
+            "verified": True,
+            "taken_for": T0,
+        }
+        conn.execute(
+            insert(Backup),
+            [
+                {**backup, "path": "/b/older.dump", "restore_result": "passed", "restore_verified_at": T0},
+                {
+                    **backup,
+                    "path": "/b/newest.dump",
+                    "restore_result": "passed",
+                    "restore_verified_at": T0 + timedelta(days=7),
+                },
+                {
+                    **backup,
+                    "path": "/b/broken.dump",
+                    "restore_result": "failed",
+                    "restore_verified_at": T0 + timedelta(days=8),
+                },
+            ],
+        )
     yield engine, postgres.airflow_uri(name)
     engine.dispose()
 
@@ -70,6 +95,7 @@ def test_lists_every_job_with_schedule_and_last_run(server):
     assert response.status_code == 200, response.text
     jobs = {job["id"]: job for job in response.json()["jobs"]}
     assert set(jobs) == {job.id for job in JOBS}
+    assert response.json()["newest_verified_backup"]["path"] == "/b/newest.dump"
     cache = jobs["cache_cleanup"]
     assert (cache["dag_id"], cache["cron"], cache["schedule"], cache["timezone"], cache["pool"]) == (
         "fantasy_frequent",
@@ -168,6 +194,7 @@ def test_the_jobs_page_renders_with_a_token(server):
         and "fantasy_weekly" in response.text
         and 'class="badge badge-failed"' in response.text
     )
+    assert "Newest verified backup: <code>/b/newest.dump</code>" in response.text
 
 
 def test_a_second_run_request_while_one_is_queued_is_409_naming_it(server):

@@ -246,25 +246,47 @@ def run_tied(args: list[str], env: dict[str, str] | None = None) -> subprocess.C
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
-def dump_postgres(ctx: JobContext, target: Path) -> str:
+def table_counts(conn) -> dict[str, int]:
+    """Row count of every app table present (the manifest verify_backup_restore compares with)."""
+    from sqlalchemy import inspect
+
+    from fantasy_jobs.schema import Base
+
+    present = set(inspect(conn).get_table_names())
+    quote = conn.dialect.identifier_preparer.quote
+    return {
+        name: int(conn.scalar(text(f"SELECT count(*) FROM {quote(name)}")))
+        for name in sorted(Base.metadata.tables)
+        if name in present
+    }
+
+
+def dump_postgres(ctx: JobContext, target: Path) -> tuple[str, dict[str, int]]:
     with ctx.engine.connect() as conn:
         server_major = int(conn.execute(text("SHOW server_version_num")).scalar()) // 10000
     tools = _pg_tools(server_major)
     env = _pg_environment(ctx.engine.url)
     ctx.log.info("pg_dump %d (server %d) writing custom-format dump", tools.major, server_major)
-    done = run_tied(
-        [tools.pg_dump, "--format=custom", "--no-owner", "--no-password", "--file", str(target)], env
-    )
+    # The manifest is counted in the snapshot pg_dump then dumps (exported, held open meanwhile).
+    with ctx.engine.connect().execution_options(isolation_level="REPEATABLE READ") as snapshot:
+        snapshot_id = snapshot.scalar(text("SELECT pg_export_snapshot()"))
+        manifest = table_counts(snapshot)
+        done = run_tied(
+            [tools.pg_dump, "--format=custom", "--no-owner", "--no-password", "--snapshot", snapshot_id]
+            + ["--file", str(target)],
+            env,
+        )
+        snapshot.rollback()
     if done.returncode != 0:
         raise RuntimeError(f"pg_dump failed (exit {done.returncode}): {done.stderr.strip()[-1000:]}")
     listed = run_tied([tools.pg_restore, "--list", str(target)])
     entries = [line for line in listed.stdout.splitlines() if line and not line.startswith(";")]
     if listed.returncode != 0 or not entries:
         raise RuntimeError(f"pg_restore --list could not read the dump: {listed.stderr.strip()[-1000:]}")
-    return f"pg_restore --list: {len(entries)} entries"
+    return f"pg_restore --list: {len(entries)} entries", manifest
 
 
-def dump_sqlite(ctx: JobContext, target: Path) -> str:
+def dump_sqlite(ctx: JobContext, target: Path) -> tuple[str, dict[str, int]]:
     path = ctx.engine.url.database
     if not path or path == ":memory:":
         raise ConfigError("fantasy_db is an in-memory SQLite database; there is nothing to back up")
@@ -278,7 +300,15 @@ def dump_sqlite(ctx: JobContext, target: Path) -> str:
         source.close()
     if result != "ok":
         raise RuntimeError(f"integrity_check of the SQLite backup failed: {result}")
-    return "integrity_check: ok"
+    from sqlalchemy import create_engine
+
+    copy_engine = create_engine(f"sqlite:///{target}")
+    try:
+        with copy_engine.connect() as conn:
+            manifest = table_counts(conn)  # counted in the copy itself: exactly what it holds
+    finally:
+        copy_engine.dispose()
+    return "integrity_check: ok", manifest
 
 
 def _sha256(path: Path) -> str:
@@ -311,7 +341,9 @@ def backup_database(ctx: JobContext) -> JobResult:
     stale = remove_stale_partials(ctx, folder)
     with folder.staging() as staging:
         local = Path(staging) / name
-        verification = dump_postgres(ctx, local) if backend == "postgresql" else dump_sqlite(ctx, local)
+        verification, manifest = (
+            dump_postgres(ctx, local) if backend == "postgresql" else dump_sqlite(ctx, local)
+        )
         size, checksum = local.stat().st_size, _sha256(local)
         location = folder.put(local, name)
     ctx.log.info("backup written: %s (%d bytes, sha256 %s; %s)", location, size, checksum, verification)
@@ -328,6 +360,7 @@ def backup_database(ctx: JobContext) -> JobResult:
             utcnow(),
             None,
         )
+        row.manifest = manifest
 
     doomed = files_to_delete(folder.names(), keep_daily, keep_weekly)
     for old in doomed:

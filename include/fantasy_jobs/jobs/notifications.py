@@ -7,7 +7,8 @@ Due means: `pending` or `failed` whose `next_attempt_at` has passed, or `sending
 older than the lease (its worker died). The claim walks the partial index `ix_notifications_queue`
 (live rows only), so its cost does not grow with the sent rows kept for 30 days.
 
-Delivery is in-app (nothing to send) or an HTTP POST to the app's webhook with an
+In-app notifications need nothing sent: due ones are marked `sent` set-based first, a batch of
+`notification_in_app_batch_size` per statement, without a claim. Delivery of the others is an HTTP POST to the app's webhook with an
 `Idempotency-Key` header equal to the notification id, from a pool of `notification_concurrency`
 threads sharing one connection pool. Before every POST the run checks its time budget and what is
 left of the claim's lease (the request timeout must fit in it, with a margin to record the
@@ -140,6 +141,41 @@ def claim_statement(dialect: str):
         bindparam("lease_cutoff", type_=UtcDateTime()),
         bindparam("claimed_at", type_=UtcDateTime()),
     )
+
+
+def in_app_statement(dialect: str):
+    """Mark up to :batch due in-app rows sent in one statement: nothing is sent for them (the app
+    shows them from the table), so they need no claim, and a batch is one short transaction."""
+    lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+    return text(f"""
+        UPDATE notifications SET status = 'sent', sent_at = :now, claimed_at = NULL, last_error = NULL
+        WHERE id IN (
+            SELECT id FROM notifications
+            WHERE status IN ('pending', 'failed', 'sending') AND kind = 'in_app' AND ({DUE})
+            ORDER BY id LIMIT :batch{lock})
+    """).bindparams(
+        bindparam("now", type_=UtcDateTime()),
+        bindparam("lease_cutoff", type_=UtcDateTime()),
+    )
+
+
+def mark_in_app_sent(ctx: JobContext, lease: timedelta, budget_end: float) -> int:
+    """Every due in-app notification marked sent, set-based, `notification_in_app_batch_size` rows a
+    transaction, until none is left or the time budget is spent; returns how many."""
+    statement = in_app_statement(ctx.engine.dialect.name)
+    batch = max(1, settings.get("notification_in_app_batch_size"))
+    done = 0
+    while time.monotonic() < budget_end:
+        with ctx.engine.begin() as conn:
+            marked = conn.execute(
+                statement, {"now": ctx.now, "lease_cutoff": utcnow() - lease, "batch": batch}
+            ).rowcount
+        done += marked
+        if marked:
+            ctx.log.info("in-app: %d marked sent so far", done)
+        if marked < batch:
+            break
+    return done
 
 
 def count_due(conn, now: datetime, lease_cutoff: datetime) -> int:
@@ -285,6 +321,7 @@ def process_notifications(ctx: JobContext) -> JobResult:
     http = httpx.Client(timeout=cfg.timeout, limits=limits, headers=headers)
     delivery = Delivery(cfg, url, http, started)
     try:
+        totals["sent"] += mark_in_app_sent(ctx, lease, delivery.budget_end)
         while time.monotonic() < delivery.budget_end and not delivery.stop_reason:
             claim_started = time.monotonic()
             token = utcnow()
