@@ -405,7 +405,7 @@ def relative(moment: datetime, now: datetime) -> str:
     seconds = (moment - now).total_seconds()
     size = abs(seconds)
     if size < 60:
-        return "just now" if seconds <= 0 else "in under a minute"
+        return "in under a minute" if seconds > 5 else "just now"  # clocks of two hosts differ a little
     if size < 3600:
         amount = f"{size // 60:.0f} min"
     elif size < 48 * 3600:
