@@ -13,7 +13,9 @@ class FantasyAdminPlugin(AirflowPlugin):
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "Fantasy jobs admin"}]
     external_views = [
         {
-            "name": "Fantasy jobs",  # not "Jobs": Browse already has Airflow's own (scheduler) Jobs
+            # short enough for the nav rail ("Fantasy jobs" was cut); Airflow's own scheduler Jobs
+            # list stays under Browse, so a top-level "Jobs" does not clash with it
+            "name": "Jobs",
             "href": "fantasy/jobs",  # relative: works behind a reverse proxy
             "url_route": "fantasy-jobs",
             "destination": "nav",

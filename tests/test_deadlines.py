@@ -25,7 +25,13 @@ def session(airflow_home):
         session.rollback()
 
 
-def add_run(session, run_id: str, logical_date: datetime | None, run_after: datetime = QUEUED):
+def add_run(
+    session,
+    run_id: str,
+    logical_date: datetime | None,
+    run_after: datetime = QUEUED,
+    queued_at: datetime = QUEUED,
+):
     from airflow.models import DagRun
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunType
@@ -40,7 +46,7 @@ def add_run(session, run_id: str, logical_date: datetime | None, run_after: date
     )
     session.add(run)
     session.flush()
-    run.queued_at = QUEUED
+    run.queued_at = queued_at
     session.flush()
     return run
 
@@ -105,10 +111,26 @@ def test_a_malformed_variable_falls_back_to_the_default_with_a_warning(session, 
 
 
 def test_scheduled_runs_anchor_on_the_logical_date_manual_runs_on_their_trigger_time(session):
-    add_run(session, "scheduled", logical_date=LOGICAL, run_after=LOGICAL)
+    add_run(session, "scheduled", logical_date=LOGICAL, run_after=LOGICAL, queued_at=LOGICAL)
     add_run(session, "manual", logical_date=None, run_after=QUEUED)
-    assert evaluate(DAILY, session, "scheduled") == LOGICAL + timedelta(hours=4)
+    assert evaluate(DAILY, session, "scheduled") == LOGICAL + timedelta(hours=4)  # 06:00 league time
     assert evaluate(DAILY, session, "manual") == QUEUED + timedelta(hours=4)
+
+
+def test_a_run_created_late_counts_from_when_it_was_queued(session):
+    """The catch-up run of 02:00 created at a first start in the afternoon is not born overdue."""
+    afternoon = LOGICAL + timedelta(hours=9)
+    add_run(session, "catch-up", logical_date=LOGICAL, run_after=LOGICAL, queued_at=afternoon)
+    deadline = evaluate(DAILY, session, "catch-up")
+    assert deadline == afternoon + timedelta(hours=4) and deadline > afternoon
+
+
+def test_the_deadline_in_words():
+    from fantasy_jobs.deadlines import deadline_in_words
+
+    assert deadline_in_words("daily").startswith("finish by 06:00 league time")
+    assert deadline_in_words("frequent") == "within 15 min of being queued"
+    assert deadline_in_words("weekly") == "within 3 h of being queued"
 
 
 def test_an_unknown_run_has_no_deadline(session):

@@ -10,7 +10,6 @@ group DAG (403 otherwise).
 
 from __future__ import annotations
 
-import html
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -258,7 +257,7 @@ def active_manual_run(session, job: Job) -> str | None:
         )
         .order_by(DagRun.id)
     ).all()
-    default = [] if GROUPS[job.group].jobs_required else [j.id for j in JOBS if j.group == job.group]
+    default = [j.id for j in JOBS if j.group == job.group]  # the `jobs` param's default: the whole group
     for run_id, state, conf in runs:
         if job.id not in ((conf or {}).get("jobs", default) or ()):  # no `jobs`: the param's default
             continue
@@ -342,92 +341,271 @@ def run_job(
 
 # --- the page -------------------------------------------------------------------------------
 
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a202c}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .5rem;border-bottom:1px solid #e2e8f0;text-align:left}
-.badge{padding:.1rem .5rem;border-radius:.6rem;font-size:.8rem;color:#fff}.completed{background:#2f855a}.failed{background:#c53030}
-.running{background:#2b6cb0}.skipped{background:#718096}.abandoned{background:#975a16}.never{background:#a0aec0}.warn{color:#c05621;font-weight:600}
-button{padding:.25rem .7rem;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:.3rem;cursor:pointer}
-#message{margin:.6rem 0;font-weight:600}tr.run-failed{background:#fff5f5}tr.run-long{background:#fffaf0}
-tr.run-abandoned{background:#fffaf0}
-"""
-SCRIPT = """
-async function runJob(jobId) {
-  const dry = document.getElementById('dry-' + jobId);
-  const response = await fetch('api/v1/admin/jobs/' + jobId + '/run', {method: 'POST', credentials: 'same-origin',
-    headers: {'Content-Type': 'application/json'}, body: JSON.stringify({dry_run: dry ? dry.checked : false})});
-  const data = await response.json();
-  document.getElementById('message').textContent = response.ok
-    ? 'Triggered ' + data.dag_id + ' run ' + data.dag_run_id : 'Could not run ' + jobId + ': ' + data.detail;
-  setTimeout(() => location.reload(), 3000);
-}
-setTimeout(() => location.reload(), 15000);
-"""
+SPARK_RUNS = 30  # bars per job in the page's strip
+SPARK_HEIGHT, SPARK_BAR, SPARK_GAP = 22, 4, 1
+PAGE_SIZE = 25
 
 
-def _badge(state: str | None) -> str:
-    state = state or "never"
-    return f'<span class="badge {html.escape(state)}" data-testid="status">{html.escape(state)}</span>'
+def recent_runs_per_job(job_ids: list[str], per_job: int = SPARK_RUNS) -> tuple[dict, dict]:
+    """The last `per_job` executions of each job (oldest first) and each job's success rate over them.
+
+    One bounded query per page: a UNION ALL of one `ORDER BY started_at DESC LIMIT n` per job
+    (the registry's fixed list, each walking the (job_id, started_at) index), so the cost does
+    not grow with the history kept; the success rate is aggregated in SQL over the same rows.
+    """
+    from sqlalchemy import case, func, select, union_all
+
+    from fantasy_jobs.schema import JobExecution as E
+
+    if not job_ids:
+        return {}, {}
+    columns = (E.job_id, E.status, E.started_at, E.execution_time_s, E.long_running, E.dry_run, E.id)
+    parts = [
+        select(*columns)
+        .where(E.job_id == job_id)
+        .order_by(E.started_at.desc(), E.id.desc())
+        .limit(per_job)
+        .subquery()
+        for job_id in job_ids
+    ]
+    recent = union_all(*(select(*part.c) for part in parts)).subquery("recent")
+    finished = recent.c.status.in_(("completed", "failed", "abandoned"))
+    rates = select(
+        recent.c.job_id,
+        func.sum(case((recent.c.status == "completed", 1), else_=0)).label("ok"),
+        func.sum(case((finished, 1), else_=0)).label("finished"),
+        func.sum(case((recent.c.status == "skipped", 1), else_=0)).label("skipped"),
+    ).group_by(recent.c.job_id)
+    with _engine().connect() as conn:
+        rows = conn.execute(select(recent).order_by(recent.c.job_id, recent.c.started_at, recent.c.id)).all()
+        stats = {
+            r.job_id: (int(r.ok or 0), int(r.finished or 0), int(r.skipped or 0)) for r in conn.execute(rates)
+        }
+    runs: dict[str, list] = {}
+    for row in rows:
+        runs.setdefault(row.job_id, []).append(row)
+    return runs, stats
+
+
+def _tz():
+    from fantasy_jobs.settings import league_timezone
+
+    return league_timezone()
+
+
+def _parse(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    """'in 3 h', '12 min ago', 'just now', 'in 2 d'."""
+    seconds = (moment - now).total_seconds()
+    size = abs(seconds)
+    if size < 60:
+        return "in under a minute" if seconds > 5 else "just now"  # clocks of two hosts differ a little
+    if size < 3600:
+        amount = f"{size // 60:.0f} min"
+    elif size < 48 * 3600:
+        hours, minutes = divmod(int(size // 60), 60)
+        amount = f"{hours} h" + (f" {minutes} min" if hours < 3 and minutes else "")
+    else:
+        amount = f"{size // 86400:.0f} d"
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def when(value: Any, now: datetime) -> dict[str, str] | None:
+    """A time for the page: 'Mon 30 Nov 02:00' in league time, a relative hint, the exact time."""
+    moment = _parse(value)
+    if moment is None:
+        return None
+    local = moment.astimezone(_tz())
+    return {
+        "text": f"{local:%a %d %b %H:%M}",
+        "rel": relative(moment, now),
+        "exact": f"{local:%Y-%m-%d %H:%M:%S %Z} ({moment.astimezone(UTC):%H:%M:%S} UTC)",
+    }
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def too_late(run: dict[str, Any]) -> bool:
+    """A misfire: a scheduled run that started past its grace and skipped on purpose."""
+    return run["status"] == "skipped" and "misfire" in (run.get("error") or "")
+
+
+def _late_summary(run: dict[str, Any]) -> str:
+    """'started 11 h 46 min after its time; nothing failed' for a misfire (the full text on hover)."""
+    import re
+
+    found = re.search(r"started (\d+) s after", run.get("error") or "")
+    late = _duration(float(found.group(1))) if found else "too long"
+    return f"started {late} after its time, past its grace; nothing failed, the next run does the work"
+
+
+def run_view(run: dict[str, Any], now: datetime, base_url: str) -> dict[str, Any]:
+    """One `job_executions` row as the page shows it: badge, marks, times in league time, link."""
+    chips = []
+    if run["long_running"]:
+        chips.append({"kind": "long", "text": "long running"})
+    if run["dry_run"]:
+        chips.append({"kind": "dry", "text": "dry run"})
+    if too_late(run):
+        chips.append({"kind": "late", "text": "too late"})
+    row_class = f"run-{run['status']}" + (" run-long" if run["long_running"] else "")
+    run_url = (
+        f"{base_url}/dags/{run['dag_id']}/runs/{run['run_id']}" if run["dag_id"] and run["run_id"] else None
+    )
+    return {
+        **run,
+        "chips": chips,
+        "row_class": row_class,
+        "started": when(run["started_at"], now) or {"text": "", "rel": "", "exact": ""},
+        "duration": _duration(run["duration_s"]),
+        "rows": run["rows_affected"],
+        "message": _late_summary(run) if too_late(run) else (run["error"] or "")[:240],
+        "message_full": run["error"] or "",
+        "run_url": run_url,
+    }
+
+
+def sparkline(rows: list, stats: tuple[int, int, int] | None, now: datetime) -> dict[str, Any]:
+    """Geometry of a job's bar strip: one bar per run, oldest left, height by duration, colour by outcome."""
+    longest = max((r.execution_time_s or 0 for r in rows), default=0) or 1
+    bars = []
+    for index, row in enumerate(rows):
+        height = max(3, round((row.execution_time_s or 0) / longest * (SPARK_HEIGHT - 2)))
+        started = when(row.started_at, now)
+        title = (
+            f"{started['text'] if started else ''} · {row.status} · {_duration(row.execution_time_s) or '-'}"
+        )
+        title += " · long running" * bool(row.long_running) + " · dry run" * bool(row.dry_run)
+        bars.append(
+            {
+                "x": index * (SPARK_BAR + SPARK_GAP),
+                "y": SPARK_HEIGHT - height,
+                "h": height,
+                "status": row.status,
+                "long": bool(row.long_running),
+                "title": title,
+            }
+        )
+    ok, finished, skipped_runs = stats or (0, 0, 0)
+    skipped = f"{skipped_runs} skipped" if skipped_runs else ""
+    if finished:
+        rate = f"{100 * ok / finished:.0f}% ok ({ok}/{finished})" + (f", {skipped}" if skipped else "")
+    else:
+        rate = f"{skipped or 'running'}, none finished yet"
+    return {
+        "bars": bars,
+        "width": max(1, len(bars) * (SPARK_BAR + SPARK_GAP)),
+        "height": SPARK_HEIGHT,
+        "bar_width": SPARK_BAR,
+        "rate_text": rate,
+    }
+
+
+def _verified_view(verified: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The newest verified backup with its times as the page shows times."""
+    if not verified:
+        return None
+    return {
+        **verified,
+        "taken": when(verified["taken_for"], now),
+        "checked": when(verified["restore_verified_at"], now),
+    }
+
+
+def _templates():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("fantasy_jobs", "templates"), autoescape=select_autoescape(["html"])
+    )
 
 
 @app.get("/jobs", response_class=HTMLResponse)
-def jobs_page(user: CurrentUser) -> HTMLResponse:
-    """The Jobs page: jobs by schedule group, last-run badges, Run now, the latest history."""
+def jobs_page(
+    request: Request,
+    user: CurrentUser,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    job: str | None = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> HTMLResponse:
+    """The Jobs page: jobs by schedule group with badges, sparklines and Run now; the filtered history.
+
+    Server-rendered (Jinja2, autoescaped): readable without JavaScript; only Run now needs it.
+    """
+    from urllib.parse import urlencode
+
+    now = datetime.now(UTC)
+    base = str(request.base_url).rstrip("/")
     data = list_jobs(user)
-    recent = history(user, None, None, 25, 0)["executions"]
-    esc = html.escape
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Fantasy jobs</title><style>{STYLE}</style></head><body>",
-        "<h1>Fantasy jobs</h1><div id='message' role='status'></div>",
-    ]
-    verified = data.get("newest_verified_backup")
-    parts.append(
-        "<p id='verified-backup'>Newest verified backup: "
-        + (
-            f"<code>{esc(verified['path'])}</code> (taken for {esc(verified['taken_for'] or '')}; restored and "
-            f"row counts matched at {esc(verified['restore_verified_at'] or '')})"
-            if verified
-            else "none yet (<code>verify_backup_restore</code> has not passed)"
-        )
-        + "</p>"
-    )
+    visible = [j["id"] for j in data["jobs"]]
+    notice = ""
+    if status_ and status_ not in STATUSES:
+        notice, status_ = f"Unknown status {status_!r}: showing every status.", None
+    if job and job not in visible:
+        notice, job = f"Unknown job {job!r}: showing every job.", None
+    found = history(user, job or None, status_ or None, PAGE_SIZE, offset)
+    runs, stats = recent_runs_per_job(visible)
+    groups = []
     for group, spec in GROUPS.items():
-        jobs = [j for j in data["jobs"] if j["group"] == group]
-        if not jobs:
-            continue
-        parts.append(
-            f"<h2>{esc(group.title())} &middot; <code>{esc(spec.dag_id)}</code></h2><table><tr><th>Job</th><th>Schedule "
-            f"({esc(jobs[0]['timezone'])})</th><th>Pool</th><th>Next</th><th>Last run</th><th>Started</th><th>Duration</th><th></th></tr>"
+        jobs = []
+        for item in (j for j in data["jobs"] if j["group"] == group):
+            last = item["last_run"]
+            jobs.append(
+                {
+                    **item,
+                    "next": when(item["next_run"], now),
+                    "last_run": run_view(last, now, base) if last else None,
+                    "spark": sparkline(runs.get(item["id"], []), stats.get(item["id"]), now),
+                }
+            )
+        if jobs:
+            from fantasy_jobs.deadlines import deadline_in_words
+
+            groups.append(
+                {
+                    "title": group.title(),
+                    "dag_id": spec.dag_id,
+                    "deadline": deadline_in_words(group),
+                    "jobs": jobs,
+                }
+            )
+
+    def page_link(to: int) -> str:
+        query = {k: v for k, v in (("status", status_), ("job", job), ("offset", to)) if v}
+        return "jobs" + (f"?{urlencode(query)}" if query else "") + "#history"
+
+    total, shown = found["total_entries"], len(found["executions"])
+    html_text = (
+        _templates()
+        .get_template("jobs_page.html")
+        .render(
+            now=when(now, now),
+            timezone=str(_tz()),
+            groups=groups,
+            verified=_verified_view(data.get("newest_verified_backup"), now),
+            history=[run_view(r, now, base) for r in found["executions"]],
+            statuses=STATUSES,
+            job_ids=visible,
+            filters={"status": status_ or "", "job": job or "", "notice": notice},
+            page={
+                "total": total,
+                "shown": f"{offset + 1}-{offset + shown}" if shown else "0",
+                "older": page_link(offset + PAGE_SIZE) if offset + shown < total else None,
+                "newer": page_link(max(0, offset - PAGE_SIZE)) if offset else None,
+            },
         )
-        for job in jobs:
-            last = job["last_run"] or {}
-            duration = f"{last['duration_s']:.1f} s" if last.get("duration_s") is not None else ""
-            dry = (
-                f"<label><input type='checkbox' id='dry-{esc(job['id'])}'> dry run</label>"
-                if job["supports_dry_run"]
-                else ""
-            )
-            parts.append(
-                f"<tr data-job='{esc(job['id'])}'><td><b>{esc(job['name'])}</b><br><code>{esc(job['id'])}</code></td>"
-                f"<td>{esc(job['schedule'])}</td><td><code>{esc(job['pool'])}</code></td><td>{esc(job['next_run'] or '')}</td>"
-                f"<td>{_badge(last.get('status'))}{' <span class=warn>long running</span>' if last.get('long_running') else ''}"
-                f"<br><small>{esc((last.get('error') or '')[:140])}</small></td><td>{esc(last.get('started_at') or '')}</td>"
-                f"<td>{duration}</td><td><button onclick=\"runJob('{esc(job['id'])}')\">Run now</button> {dry}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append(
-        "<h2>Latest runs</h2><table><tr><th>Job</th><th>Status</th><th>Started</th><th>Duration</th><th>Rows</th>"
-        "<th>Trigger</th><th>Run</th><th>Error</th></tr>"
     )
-    for run in recent:
-        marks = (" <span class=warn>long running</span>" if run["long_running"] else "") + (
-            " (dry run)" if run["dry_run"] else ""
-        )
-        parts.append(
-            f"<tr class='run-{esc(run['status'])}'><td><code>{esc(run['job_id'])}</code></td><td>{_badge(run['status'])}{marks}</td>"
-            f"<td>{esc(run['started_at'] or '')}</td><td>{run['duration_s'] if run['duration_s'] is not None else ''}</td>"
-            f"<td>{run['rows_affected'] if run['rows_affected'] is not None else ''}</td><td>{esc(run['trigger'])}</td>"
-            f"<td><small>{esc(run['run_id'] or '')}</small></td><td><small>{esc((run['error'] or '')[:200])}</small></td></tr>"
-        )
-    parts.append(f"</table><script>{SCRIPT}</script></body></html>")
-    return HTMLResponse("".join(parts))
+    return HTMLResponse(html_text)

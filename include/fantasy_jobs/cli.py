@@ -2,21 +2,85 @@
 
 The database comes from AIRFLOW_CONN_FANTASY_DB or the `fantasy_db` Airflow connection, as in
 Airflow. `run` goes through the same runtime as the DAG tasks, tracking row included.
+Without AIRFLOW_HOME the checkout's `.airflow` (made by `make run`) is the Airflow home.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from fantasy_jobs.errors import JobSkipped, PermanentJobError
 
+PROJECT_HOME = ".airflow"  # what `make run` (scripts/run_local.sh) uses as the Airflow home
+_home_note = ""  # which Airflow home this process uses and why, for the first line on stderr
+
+
+def use_airflow_home(cwd: Path | None = None) -> str:
+    """Set AIRFLOW_HOME before anything imports Airflow (whose import creates that folder).
+
+    AIRFLOW_HOME when set; else the `.airflow` folder of the checkout we are in (the current
+    folder or a parent), or of the checkout this package is installed from; else `~/airflow`
+    when it exists. With none of these, a throwaway home removed at exit: Airflow then reads
+    connections from the environment only, and `~/airflow` is never created as a side effect.
+    Returns a note saying which home and why.
+    """
+    if os.environ.get("AIRFLOW_HOME"):
+        return f"Airflow home {os.environ['AIRFLOW_HOME']} (AIRFLOW_HOME)"
+    cwd = (cwd or Path.cwd()).resolve()
+    package_checkout = Path(__file__).resolve().parents[2]
+    for folder in (cwd, *cwd.parents, package_checkout):
+        if (folder / PROJECT_HOME).is_dir():
+            os.environ["AIRFLOW_HOME"] = str(folder / PROJECT_HOME)
+            return (
+                f"Airflow home {folder / PROJECT_HOME} (the checkout's {PROJECT_HOME}; AIRFLOW_HOME is unset)"
+            )
+    default = Path.home() / "airflow"
+    if default.is_dir():
+        os.environ["AIRFLOW_HOME"] = str(default)
+        return f"Airflow home {default} (Airflow's default; AIRFLOW_HOME is unset)"
+    scratch = tempfile.mkdtemp(prefix="fantasy-jobs-airflow-home-")
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    os.environ["AIRFLOW_HOME"] = scratch
+    return NO_HOME
+
+
+NO_HOME = "no Airflow home (AIRFLOW_HOME is unset, no .airflow here or in a parent folder, no ~/airflow)"
+
 
 def _engine():
-    from fantasy_jobs.db import get_engine
+    from fantasy_jobs.db import CONN_ID, get_engine
+    from fantasy_jobs.errors import ConfigError
 
-    return get_engine()
+    try:
+        engine = get_engine()
+    except ConfigError as exc:
+        if "is not configured" not in str(exc):
+            raise
+        example = f"AIRFLOW_CONN_{CONN_ID.upper()}=sqlite:////abs/path/app.db"
+        if _home_note == NO_HOME:
+            fix = (
+                f"found {NO_HOME}. Run `make run` once in the checkout (it creates .airflow with {CONN_ID} "
+                f"on .airflow/fantasy.db), set AIRFLOW_HOME to your Airflow home, or set {example}"
+            )
+        else:
+            fix = (
+                f"not in {_home_note}. Add it (`airflow connections add {CONN_ID} --conn-uri ...` or Admin > "
+                f"Connections in that home's UI; `make run` adds it), or set {example}"
+            )
+        raise ConfigError(f"connection {CONN_ID!r} is not configured: {fix}") from None
+    if _home_note:
+        print(
+            f"fantasy-jobs: {_home_note}; database {engine.url.render_as_string(hide_password=True)}",
+            file=sys.stderr,
+        )
+    return engine
 
 
 def cmd_init_db(_: argparse.Namespace) -> int:
@@ -119,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _home_note
+    _home_note = use_airflow_home()  # first: before anything imports Airflow
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import datetime, timedelta
 
-from fantasy_jobs.deadlines import FantasyDeadline, deadline_variable
+from fantasy_jobs.deadlines import FantasyDeadline, deadline_in_words, deadline_variable
 from fantasy_jobs.registry import GROUPS, Job, jobs_of, table_asset
 from fantasy_jobs.settings import league_timezone
 
@@ -60,7 +60,7 @@ def _deadline(group: str):
         ),
         interval=timedelta(0),  # the interval lives in the reference, read when the run is created
         # The UI lists alerts by name; the interval column shows 0, so the name carries it.
-        name=f"{spec.deadline} after {spec.deadline_from} (Variable {deadline_variable(group)} overrides)",
+        name=f"{deadline_in_words(group).capitalize()}; Variable {deadline_variable(group)} overrides",
         callback=AsyncCallback("fantasy_jobs.alerts.deadline_missed_alert", kwargs={"group": group}),
     )
 
@@ -70,23 +70,24 @@ def _params(group: str) -> dict:
 
     jobs = jobs_of(group)
     ids = [job.id for job in jobs]
-    required = GROUPS[group].jobs_required
     return {
+        # `minItems: 1` makes the trigger form, the REST API and `dags test -c` refuse an empty
+        # selection before a run exists. Airflow validates the default against the schema when
+        # the DAG is parsed and for every scheduled run, so the default is the whole group, never
+        # []; a scheduled run ignores `jobs` (each job follows its cron).
         "jobs": Param(
-            [] if required else ids,
+            ids,
             type="array",
             items={"type": "string", "enum": ids},
             uniqueItems=True,
+            minItems=1,
             examples=ids,
             values_display={job.id: f"{job.name} ({job.id})" for job in jobs},
             title="Jobs to run",
             description=(
-                "Manual runs only (scheduled runs follow each job's cron). "
-                + (
-                    "Select at least one job."
-                    if required
-                    else "All are selected by default; the chain order is kept."
-                )
+                "Manual runs only (scheduled runs follow each job's cron). Select at least one job; "
+                "all are selected by default"
+                + ("; the chain order is kept." if group == "daily" else ": remove those you do not want.")
             ),
         ),
         "dry_run": Param(
@@ -112,8 +113,8 @@ def _doc(group: str, intro: str | None) -> str:
         lines.append(f"| `{job.id}` ({job.name}) | {job.schedule_text} | `{job.pool}` |")
     lines += [
         "",
-        f"Deadline: {spec.deadline} after the run's {spec.deadline_from.replace('_', ' ')} (a manual run's: its"
-        f" trigger time); the Variable `{deadline_variable(group)}` overrides it in seconds. A miss sends one"
+        f"Deadline: {deadline_in_words(group)} (a manual run's: from its trigger time);"
+        f" the Variable `{deadline_variable(group)}` overrides it in seconds. A miss sends one"
         " Slack message.",
         "Trigger with params `jobs` (which jobs) and `dry_run`. Every run is tracked in `job_executions`.",
     ]

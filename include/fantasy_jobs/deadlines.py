@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.definitions.deadline import REFERENCE_TYPE_FIELD, BaseDeadlineReference
@@ -50,9 +50,39 @@ def parse_seconds(raw: Any, key: str) -> timedelta | None:
     return timedelta(seconds=seconds)
 
 
+def _span(interval: timedelta) -> str:
+    """3 h, 15 min, 1 h 30 min."""
+    minutes = int(interval.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return " ".join(
+        part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part
+    )
+
+
+def deadline_in_words(group: str) -> str:
+    """The group's default deadline as operators say it, e.g. "finish by 06:00 league time"."""
+    from fantasy_jobs.registry import GROUPS
+
+    spec = GROUPS[group]
+    fields = (spec.cron or "").split()
+    if (
+        spec.deadline_from == "logical_date"
+        and len(fields) == 5
+        and fields[0].isdigit()
+        and fields[1].isdigit()
+    ):
+        start = datetime(2000, 1, 1, int(fields[1]), int(fields[0]))
+        return (
+            f"finish by {start + spec.deadline:%H:%M} league time"
+            f" (or within {_span(spec.deadline)} of being queued when created late)"
+        )
+    return f"within {_span(spec.deadline)} of being queued"
+
+
 @dataclass(frozen=True)
 class FantasyDeadline(BaseDeadlineReference):
-    """Deadline = the run's anchor (`logical_date`, or `queued_at`) + the group's interval.
+    """Deadline = the later of the run's anchor (`logical_date`, or `queued_at`) and its queue
+    time, plus the group's interval.
 
     A manual run has no logical date; its anchor is then the time it was triggered (`run_after`).
     The DeadlineAlert's own interval is zero: the interval lives here so that it can be read
@@ -104,31 +134,41 @@ class FantasyDeadline(BaseDeadlineReference):
         return parse_seconds(raw, self.variable_key) or default
 
     def _evaluate_with(self, *, session: Session, dag_id: str, run_id: str, **_: Any) -> datetime | None:
-        """Called by Airflow core when the run is created; `session` is the caller's own."""
+        """Called by Airflow core when the run is created; `session` is the caller's own.
+
+        The deadline counts from the later of the run's anchor and the time it was queued: a
+        run created late (the catch-up run at a first start, a deployment in the afternoon) gets
+        the group's whole interval from its creation instead of a deadline already in the past.
+        """
         from airflow.models import DagRun
         from sqlalchemy import func, select
 
         column = DagRun.queued_at if self.anchor == "queued_at" else DagRun.logical_date
-        anchor = session.scalar(
-            select(func.coalesce(column, DagRun.run_after)).where(
+        row = session.execute(
+            select(func.coalesce(column, DagRun.run_after), DagRun.queued_at).where(
                 DagRun.dag_id == dag_id, DagRun.run_id == run_id
             )
-        )
-        if anchor is None:
+        ).first()
+        if row is None or row[0] is None:
             log.warning("No DAG run %s/%s to anchor its deadline on", dag_id, run_id)
             return None
+        anchor, queued_at = row
+        queued_at = queued_at or datetime.now(UTC)  # evaluated as the run is created: now is its queue time
+        start = max(anchor, queued_at)
         interval = self.interval(session)
         log.info(
             "Deadline of %s/%s: %s after %s (%s)",
             dag_id,
             run_id,
             interval,
-            self.anchor,
+            f"{self.anchor} {anchor.isoformat()}"
+            if start == anchor
+            else f"queued_at {start.isoformat()} (created late)",
             "from Variable " + self.variable_key
             if interval != timedelta(seconds=self.default_seconds)
             else "default",
         )
-        return anchor + interval
+        return start + interval
 
 
 def _variable_value(key: str, session: Session) -> str | None:

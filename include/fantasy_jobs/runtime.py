@@ -116,8 +116,9 @@ def decide(job: Job, req: RunRequest) -> Decision:
         if lateness > job.grace:
             return Decision(
                 "misfire",
-                f"misfire: started {lateness:.0f} s after its scheduled time {local:%Y-%m-%d %H:%M %Z}, "
-                f"past its grace of {job.grace} s; skipped so that no backlog piles up",
+                f"too late to do work, skipped on purpose (misfire: started {lateness:.0f} s after its "
+                f"scheduled time {local:%Y-%m-%d %H:%M %Z}, past its grace of {job.grace} s); nothing "
+                "failed: the next scheduled run does the work, so no backlog piles up",
                 lateness_s=lateness,
             )
         return Decision("run", f"due at {local:%Y-%m-%d %H:%M %Z} (started {max(lateness, 0):.0f} s after)")

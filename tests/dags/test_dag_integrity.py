@@ -57,7 +57,8 @@ def test_dag_settings(dagbag, group):
     )
     assert alert.interval == timedelta(0)
     assert alert.name and f"fantasy_deadline_{group}_seconds" in alert.name and len(alert.name) <= 250
-    assert dag.params["jobs"] == ([] if spec.jobs_required else [j.id for j in jobs_of(group)])
+    assert dag.params["jobs"] == [j.id for j in jobs_of(group)]
+    assert dag.params.get_param("jobs").schema["minItems"] == 1
     assert dag.params.get_param("jobs").schema["items"]["enum"] == [j.id for j in jobs_of(group)]
     assert dag.params["dry_run"] is False
 

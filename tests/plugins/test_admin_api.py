@@ -192,7 +192,7 @@ def test_the_jobs_page_renders_with_a_token(server):
     assert (
         "Run now" in response.text
         and "fantasy_weekly" in response.text
-        and 'class="badge failed"' in response.text
+        and 'class="badge badge-failed"' in response.text
     )
     assert "Newest verified backup: <code>/b/newest.dump</code>" in response.text
 
@@ -275,4 +275,4 @@ def test_an_abandoned_run_shows_as_abandoned(server, app_db):
     page = httpx.get(
         f"{server.url}/fantasy/jobs", headers={"Authorization": f"Bearer {server.token()}"}, timeout=30
     ).text
-    assert 'class="badge abandoned"' in page and "<tr class='run-abandoned'>" in page
+    assert 'class="badge badge-abandoned"' in page and '<tr class="run-abandoned"' in page

@@ -1,0 +1,101 @@
+"""The Jobs page's data in-process: the bounded per-job recent runs and success rates (SQL, both
+dialects), league times with relative hints, and a render of the autoescaped template."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert
+
+from fantasy_jobs import admin
+from fantasy_jobs.schema import JobExecution
+
+NOW = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)  # Mon 30 Nov 14:00 in New York
+
+
+def add_runs(engine, job_id: str, statuses: list[str]) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(JobExecution),
+            [
+                {
+                    "job_id": job_id,
+                    "status": status,
+                    "started_at": NOW - timedelta(hours=len(statuses) - n),
+                    "execution_time_s": float(n),
+                    "trigger": "scheduled",
+                    "dry_run": False,
+                    "long_running": False,
+                    "error_message": "<script>alert(1)</script>" if status == "failed" else None,
+                }
+                for n, status in enumerate(statuses)
+            ],
+        )
+
+
+def test_the_last_30_runs_per_job_and_the_success_rate_come_from_sql(engine, monkeypatch):
+    monkeypatch.setattr(admin, "_engine", lambda: engine)
+    add_runs(engine, "cache_cleanup", ["failed"] * 10 + ["completed"] * 27 + ["skipped"] * 3)  # 40 runs
+    add_runs(engine, "backup_database", ["running"])
+    runs, stats = admin.recent_runs_per_job(["cache_cleanup", "backup_database", "ingest_teams"])
+    recent = runs["cache_cleanup"]
+    assert len(recent) == 30 and [r.status for r in recent][-3:] == ["skipped"] * 3
+    assert recent[0].started_at < recent[-1].started_at  # oldest first, for the strip
+    assert stats["cache_cleanup"] == (27, 27, 3)  # the 10 old failures fell out of the window
+    assert stats["backup_database"] == (0, 0, 0) and "ingest_teams" not in runs
+    strip = admin.sparkline(recent, stats["cache_cleanup"], NOW)
+    assert strip["rate_text"] == "100% ok (27/27), 3 skipped" and len(strip["bars"]) == 30
+    assert max(bar["h"] for bar in strip["bars"]) == admin.SPARK_HEIGHT - 2
+
+
+def test_times_are_league_time_with_a_relative_hint_and_the_exact_time():
+    shown = admin.when(NOW - timedelta(minutes=12), NOW)
+    assert shown == {
+        "text": "Mon 30 Nov 13:48",
+        "rel": "12 min ago",
+        "exact": "2026-11-30 13:48:00 EST (18:48:00 UTC)",
+    }
+    assert admin.when("2026-12-01T07:00:00+00:00", NOW)["text"] == "Tue 01 Dec 02:00"
+    assert admin.relative(NOW + timedelta(hours=3), NOW) == "in 3 h"
+    assert admin.relative(NOW + timedelta(hours=1, minutes=20), NOW) == "in 1 h 20 min"
+    assert admin.relative(NOW - timedelta(days=3), NOW) == "3 d ago"
+
+
+def test_the_template_escapes_what_the_database_says():
+    page = (
+        admin._templates()
+        .get_template("jobs_page.html")
+        .render(
+            now=admin.when(NOW, NOW),
+            timezone="America/New_York",
+            groups=[],
+            history=[
+                admin.run_view(
+                    {
+                        "status": "failed",
+                        "long_running": True,
+                        "dry_run": True,
+                        "error": "<script>alert(1)</script>",
+                        "dag_id": "fantasy_daily",
+                        "run_id": "manual__x",
+                        "started_at": NOW.isoformat(),
+                        "duration_s": 75.0,
+                        "rows_affected": 0,
+                        "job_id": "backup_database",
+                        "trigger": "manual",
+                    },
+                    NOW,
+                    "http://airflow",
+                )
+            ],
+            statuses=admin.STATUSES,
+            job_ids=["backup_database"],
+            filters={"status": "failed", "job": "", "notice": ""},
+            page={"total": 1, "shown": "1-1", "older": None, "newer": None},
+        )
+    )
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<tr class="run-failed run-long" data-status="failed">' in page
+    assert "chip-dry" in page and "1 min 15 s" in page
+    assert 'href="http://airflow/dags/fantasy_daily/runs/manual__x"' in page
+    assert '<option value="failed" selected>' in page
