@@ -257,7 +257,9 @@ def active_manual_run(session, job: Job) -> str | None:
         )
         .order_by(DagRun.id)
     ).all()
-    default = [j.id for j in JOBS if j.group == job.group]  # the `jobs` param's default: the whole group
+    default = GROUPS[job.group].default_selection(
+        [j.id for j in JOBS if j.group == job.group]
+    )  # the param's default
     for run_id, state, conf in runs:
         if job.id not in ((conf or {}).get("jobs", default) or ()):  # no `jobs`: the param's default
             continue

@@ -73,10 +73,11 @@ def _params(group: str) -> dict:
     return {
         # `minItems: 1` makes the trigger form, the REST API and `dags test -c` refuse an empty
         # selection before a run exists. Airflow validates the default against the schema when
-        # the DAG is parsed and for every scheduled run, so the default is the whole group, never
-        # []; a scheduled run ignores `jobs` (each job follows its cron).
+        # the DAG is parsed and for every scheduled run, so the default is never []: the whole daily
+        # chain, one harmless job elsewhere (GroupSpec.manual_default); a scheduled run ignores
+        # `jobs` (each job follows its cron).
         "jobs": Param(
-            ids,
+            GROUPS[group].default_selection(ids),
             type="array",
             items={"type": "string", "enum": ids},
             uniqueItems=True,
@@ -85,9 +86,12 @@ def _params(group: str) -> dict:
             values_display={job.id: f"{job.name} ({job.id})" for job in jobs},
             title="Jobs to run",
             description=(
-                "Manual runs only (scheduled runs follow each job's cron). Select at least one job; "
-                "all are selected by default"
-                + ("; the chain order is kept." if group == "daily" else ": remove those you do not want.")
+                "Manual runs only (scheduled runs follow each job's cron). Select at least one job"
+                + (
+                    "; all are selected by default and the chain order is kept."
+                    if group == "daily"
+                    else "; pick the ones to run (preselected: a harmless one)."
+                )
             ),
         ),
         "dry_run": Param(

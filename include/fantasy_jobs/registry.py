@@ -77,6 +77,12 @@ class GroupSpec:
     deadline_from: Literal["logical_date", "queued_at"]
     jobs_required: bool  # a manual run must select at least one job
     tags: tuple[str, ...] = field(default=())
+    # the trigger form's preselected jobs (None: the whole group); a harmless job where the group
+    # holds ones that change data, so that "Trigger" with the defaults never resets or deletes anything
+    manual_default: tuple[str, ...] | None = None
+
+    def default_selection(self, group_job_ids: list[str]) -> list[str]:
+        return list(self.manual_default) if self.manual_default else list(group_job_ids)
 
 
 GROUPS: dict[str, GroupSpec] = {
@@ -97,6 +103,7 @@ GROUPS: dict[str, GroupSpec] = {
         deadline=timedelta(minutes=15),
         deadline_from="queued_at",
         jobs_required=True,
+        manual_default=("cache_cleanup",),
     ),
     "weekly": GroupSpec(
         dag_id="fantasy_weekly",
@@ -106,6 +113,7 @@ GROUPS: dict[str, GroupSpec] = {
         deadline=timedelta(hours=3),
         deadline_from="queued_at",
         jobs_required=True,
+        manual_default=("verify_backup_restore",),
     ),
 }
 
