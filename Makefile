@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint schedule-table clean
+.PHONY: install run test bench lint schedule-table clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,11 @@ run: install
 test: install
 	bash scripts/ensure_test_services.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+SCALE ?= 1000
+bench: install  # the app at SCALE leagues in a throwaway PostgreSQL; each job against its SQL reference
+	bash scripts/ensure_test_services.sh
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -411,7 +411,11 @@ class FantasyPoints(Base):
 
 class TeamWeekScore(Base):
     __tablename__ = "team_week_scores"
-    __table_args__ = (UniqueConstraint("fantasy_team_id", "week"),)
+    __table_args__ = (
+        UniqueConstraint("fantasy_team_id", "week"),
+        # calculate_bonuses reads one week of every league
+        Index("ix_team_week_scores_week_league", "week", "league_id"),
+    )
     id: Mapped[int] = _id()
     league_id: Mapped[int] = mapped_column(BigId, index=True)
     fantasy_team_id: Mapped[int] = mapped_column(BigId)
@@ -423,7 +427,10 @@ class TeamWeekScore(Base):
 
 class WeeklyBonus(Base):
     __tablename__ = "weekly_bonuses"
-    __table_args__ = (UniqueConstraint("league_id", "week", "fantasy_team_id", "bonus_type"),)
+    __table_args__ = (
+        UniqueConstraint("league_id", "week", "fantasy_team_id", "bonus_type"),
+        Index("ix_weekly_bonuses_team_week", "fantasy_team_id", "week"),  # a team's bonuses of a week
+    )
     id: Mapped[int] = _id()
     league_id: Mapped[int] = mapped_column(BigId)
     week: Mapped[int] = mapped_column(Integer)

@@ -46,6 +46,10 @@ SCORABLE_STATS = (
 )
 # Bonus rules and their default points (a league's scoring_settings "bonuses" overrides; 0 turns one off).
 DEFAULT_BONUSES: dict[str, float] = {"weekly_high_score": 5.0, "all_starters_played": 2.0}
+# Bounds of a league's settings: finite numbers with |value| <= these, so no job's arithmetic can
+# overflow a column (a stat line's points stay far inside double precision and NUMERIC).
+MAX_ABS_WEIGHT = 1000.0
+MAX_ABS_BONUS = 1000.0
 STARTING_SLOTS = ("G", "F", "C", "UTIL")
 BENCH_SLOTS = ("BENCH", "IR")
 
@@ -54,7 +58,7 @@ class ScoringSettingsError(PermanentJobError):
     """A league's scoring_settings cannot be used (unknown stat, non-numeric weight)."""
 
 
-def _number(value: Any, where: str) -> float:
+def _number(value: Any, where: str, limit: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ScoringSettingsError(f"{where} must be a number, got {value!r}")
     try:
@@ -63,6 +67,8 @@ def _number(value: Any, where: str) -> float:
         raise ScoringSettingsError(f"{where} must be a number, got {value!r}") from None
     if not math.isfinite(number):
         raise ScoringSettingsError(f"{where} must be a finite number, got {value!r}")
+    if abs(number) > limit:
+        raise ScoringSettingsError(f"{where} must be between {-limit:g} and {limit:g}, got {number:g}")
     return number
 
 
@@ -82,12 +88,18 @@ def league_weights(scoring_settings: Mapping[str, Any] | None, league: str = "le
             raise ScoringSettingsError(
                 f"{league}: scoring_settings.weights has unknown stat {key!r}; known: {', '.join(SCORABLE_STATS)}"
             )
-        weights[key] = _number(value, f"{league}: scoring_settings.weights.{key}")
+        weights[key] = _number(value, f"{league}: scoring_settings.weights.{key}", MAX_ABS_WEIGHT)
     return {stat: round(weight, 6) for stat, weight in weights.items()}
 
 
 def league_bonuses(scoring_settings: Mapping[str, Any] | None, league: str = "league") -> dict[str, float]:
-    overrides = (scoring_settings or {}).get("bonuses", {}) or {}
+    """Points of each bonus rule for a league: the defaults, overridden by its settings."""
+    settings = scoring_settings or {}
+    if not isinstance(settings, Mapping):
+        raise ScoringSettingsError(
+            f"{league}: scoring_settings must be an object, got {type(settings).__name__}"
+        )
+    overrides = settings.get("bonuses", {}) or {}
     if not isinstance(overrides, Mapping):
         raise ScoringSettingsError(f"{league}: scoring_settings.bonuses must be an object, got {overrides!r}")
     bonuses = dict(DEFAULT_BONUSES)
@@ -96,7 +108,7 @@ def league_bonuses(scoring_settings: Mapping[str, Any] | None, league: str = "le
             raise ScoringSettingsError(
                 f"{league}: scoring_settings.bonuses has unknown rule {key!r}; known: {', '.join(DEFAULT_BONUSES)}"
             )
-        bonuses[key] = _number(value, f"{league}: scoring_settings.bonuses.{key}")
+        bonuses[key] = _number(value, f"{league}: scoring_settings.bonuses.{key}", MAX_ABS_BONUS)
     return bonuses
 
 

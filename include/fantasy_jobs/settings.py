@@ -34,7 +34,12 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "pg_bin_dir", "", str, "Folder with pg_dump/pg_restore; default: PATH, then the newest installed."
         ),
-        Setting("cache_batch_size", 5000, int, "Rows per delete batch in cache_cleanup."),
+        Setting(
+            "cache_batch_size",
+            5000,
+            int,
+            "Ids in the first delete batch of cache_cleanup (then sized by time).",
+        ),
         Setting("espn_min_interval", 0.25, float, "Seconds between two ESPN requests (rate limit)."),
         Setting("espn_timeout", 20.0, float, "Seconds before an ESPN request times out."),
         Setting("espn_max_attempts", 4, int, "Tries per ESPN request (429, 5xx, timeouts are retried)."),
@@ -56,7 +61,13 @@ SETTINGS: dict[str, Setting] = {
             "cleanup_batch_size",
             5000,
             int,
-            "Rows per delete batch in cleanup_old_data (each its own transaction).",
+            "Ids in the first delete batch of cleanup_old_data (each its own transaction; then sized by time).",
+        ),
+        Setting(
+            "delete_batch_seconds",
+            0.5,
+            float,
+            "Target duration of one delete batch (cleanup_old_data, cache_cleanup): locks held about this long.",
         ),
         Setting(
             "notification_retention_days", 30, int, "Sent and dead notifications older than this are deleted."

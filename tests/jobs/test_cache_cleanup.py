@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -22,10 +23,15 @@ def seed(engine, expired: int, fresh: int, forever: int) -> None:
         conn.execute(insert(CacheEntry), rows)
 
 
-def test_deletes_expired_rows_in_batches(engine, monkeypatch):
+def test_deletes_expired_rows_in_batches(engine, monkeypatch, caplog):
     monkeypatch.setenv("FANTASY_CACHE_BATCH_SIZE", "7")
     seed(engine, expired=23, fresh=5, forever=3)
+    caplog.set_level(logging.INFO)
     result = run_job(engine, "cache_cleanup", NOW)
+    batches = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("cache_entries (expired):")
+    ]
+    assert len(batches) >= 2 and "batch of ids [1, 8)" in batches[0]  # id ranges, the first 7 ids wide
     assert result.rows_affected == 23
     assert result.details["before"] == {"total": 31, "expired": 23, "no_expiry": 3}
     assert count(engine, CacheEntry) == 8

@@ -278,7 +278,11 @@ def test_killed_run_resumes_to_the_correct_final_state(postgres):
             [{"user_id": 1, "kind": "in_app", "status": "sent", "created_at": ago(60)}] * old
             + [{"user_id": 1, "kind": "in_app", "status": "pending", "created_at": ago(60)}] * keep,
         )
-    env = airflow_env(AIRFLOW_CONN_FANTASY_DB=postgres.airflow_uri(name), FANTASY_CLEANUP_BATCH_SIZE="200")
+    env = airflow_env(
+        AIRFLOW_CONN_FANTASY_DB=postgres.airflow_uri(name),
+        FANTASY_CLEANUP_BATCH_SIZE="200",
+        FANTASY_DELETE_BATCH_SECONDS="0.0001",
+    )
     command = [str(VENV_BIN / "fantasy-jobs"), "run", "cleanup_old_data", "--at", NOW.isoformat()]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     progress = 0

@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import groupby
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, text
 
 from fantasy_jobs import scoring
 from fantasy_jobs.db import upsert
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import League, TeamWeekScore, UtcDateTime
-from fantasy_jobs.stats import summarize
+from fantasy_jobs.schema import UtcDateTime, utcnow
+from fantasy_jobs.stats import round_half_up, summarize
 from fantasy_jobs.timeutil import fantasy_week
 
 WEIGHT_SEASON, WEIGHT_RECENT, WEIGHT_CONSISTENCY = 0.50, 0.35, 0.15
@@ -93,7 +93,7 @@ def scoring_trends(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
                     "mean_points": summary.mean,
                     "median_points": summary.median,
                     "stddev_points": summary.stddev,
-                    "change_from_previous": round(summary.mean - previous, 4)
+                    "change_from_previous": round_half_up(summary.mean - previous, 4)
                     if previous is not None
                     else None,
                 }
@@ -122,7 +122,7 @@ def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
                 cv = summarize(history[t]).cv
                 steadiness = 1.0 if len(history[t]) < 2 or cv is None else max(0.0, 1.0 - cv)
                 scores[t] = (
-                    round(
+                    round_half_up(
                         100
                         * (
                             WEIGHT_SEASON * season[t] / best_season
@@ -131,7 +131,7 @@ def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
                         ),
                         4,
                     ),
-                    round(steadiness, 4),
+                    round_half_up(steadiness, 4),
                 )
             order = sorted(teams, key=lambda t: (-scores[t][0], -season[t], t))
             for rank, t in enumerate(order, 1):
@@ -143,13 +143,44 @@ def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
                         "score": scores[t][0],
                         "rank": rank,
                         "previous_rank": previous_rank.get(t),
-                        "season_points": round(season[t], 2),
-                        "recent_points": round(recent[t], 2),
+                        "season_points": round_half_up(season[t], 2),
+                        "recent_points": round_half_up(recent[t], 2),
                         "consistency": scores[t][1],
                     }
                 )
             previous_rank = {t: rank for rank, t in enumerate(order, 1)}
     return rows
+
+
+def round_sql(expression: str, digits: int, dialect: str) -> str:
+    """stats.round_half_up(expression, digits) as a double on both dialects. PostgreSQL rounds NUMERIC
+    only, and a double cast straight to NUMERIC keeps 15 digits (88.46124999999999 would become
+    88.4612500000000 and round up); through its shortest exact text it rounds as the Python path."""
+    if dialect == "postgresql":
+        return f"CAST(ROUND(CAST(CAST({expression} AS TEXT) AS NUMERIC), {digits}) AS DOUBLE PRECISION)"
+    return f"ROUND({expression}, {digits})"
+
+
+def differs(dialect: str, left: str, right: str) -> str:
+    return f"{left} IS DISTINCT FROM {right}" if dialect == "postgresql" else f"{left} IS NOT {right}"
+
+
+def upsert_select(
+    conn, table: str, keys: tuple[str, ...], columns: tuple[str, ...], select_sql: str, params: dict
+) -> int:
+    """INSERT INTO table (keys + columns, updated_at) SELECT ... ON CONFLICT (keys) DO UPDATE where a value
+    differs: set-based, so nothing passes through Python; returns rows inserted or changed."""
+    dialect = conn.dialect.name
+    names = ", ".join((*keys, *columns, "updated_at"))
+    changed = " OR ".join(differs(dialect, f"{table}.{c}", f"excluded.{c}") for c in columns)
+    statement = text(f"""
+        INSERT INTO {table} ({names})
+        SELECT *, :now FROM ({select_sql}) AS computed WHERE true
+        ON CONFLICT ({", ".join(keys)}) DO UPDATE
+        SET {", ".join(f"{c} = excluded.{c}" for c in columns)}, updated_at = excluded.updated_at
+        WHERE {changed}
+    """).bindparams(bindparam("now", type_=UtcDateTime()))
+    return conn.execute(statement, {"now": utcnow(), **params}).rowcount
 
 
 TRADE_SIDES = """
@@ -161,7 +192,7 @@ TRADE_SIDES = """
     JOIN roster_slots rs ON rs.fantasy_team_id = ti.to_team_id AND rs.player_id = ti.player_id
     JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = ti.player_id
     JOIN games g ON g.id = fp.game_id
-    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :now
+    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :as_of
       AND rs.slot IN ({starting}) AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
     GROUP BY t.id, t.league_id, ti.to_team_id
     UNION ALL
@@ -171,74 +202,172 @@ TRADE_SIDES = """
     JOIN league_profiles lp ON lp.league_id = t.league_id
     JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = ti.player_id
     JOIN games g ON g.id = fp.game_id
-    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :now
+    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :as_of
     GROUP BY t.id, t.league_id, ti.from_team_id
 """
 
 
-def trade_impacts(conn, now) -> list[dict]:
+def store_trade_impacts(conn, now) -> int:
     """For each side of an accepted trade, since the trade: what its received players scored for it (as
-    starters) against what the players it gave away scored in their games (any lineup)."""
-    sides: dict[tuple[int, int], dict] = {}
-    with_teams = text(
-        "SELECT t.id, t.league_id, ti.from_team_id, ti.to_team_id FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted'"
-    )
-    for trade_id, league_id, giver, receiver in conn.execute(with_teams):
-        for team in (giver, receiver):
-            sides.setdefault(
-                (trade_id, team),
-                {
-                    "trade_id": trade_id,
-                    "league_id": league_id,
-                    "fantasy_team_id": team,
-                    "points_received": 0.0,
-                    "points_given": 0.0,
-                    "games": 0,
-                },
-            )
+    starters) against what the players it gave away scored in their games (any lineup). One statement."""
+    dialect = conn.dialect.name
     starting = ", ".join(f"'{s}'" for s in scoring.STARTING_SLOTS)
-    statement = text(TRADE_SIDES.format(starting=starting)).bindparams(bindparam("now", type_=UtcDateTime()))
-    for trade_id, _league, team, side, points, games in conn.execute(statement, {"now": now}):
-        row = sides[(trade_id, team)]
-        row["points_received" if side == "received" else "points_given"] = round(float(points or 0), 2)
-        if side == "received":
-            row["games"] = games
-    for row in sides.values():
-        row["net_points"] = round(row["points_received"] - row["points_given"], 2)
-    return list(sides.values())
-
-
-def league_analytics(ctx: JobContext) -> JobResult:
-    with ctx.engine.connect() as conn:
-        scores = conn.execute(
-            select(
-                TeamWeekScore.league_id,
-                TeamWeekScore.week,
-                TeamWeekScore.fantasy_team_id,
-                TeamWeekScore.points,
-                TeamWeekScore.bonus_points,
-            )
-            .join(League, League.id == TeamWeekScore.league_id)
-            .where(League.status.in_(("active", "completed")))
-            .where(TeamWeekScore.week <= fantasy_week(ctx.now))
-            .order_by(TeamWeekScore.league_id, TeamWeekScore.week, TeamWeekScore.fantasy_team_id)
-        ).all()
-        impacts = trade_impacts(conn, ctx.now)
-    weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for league_id, week, team, points, bonus in scores:
-        weekly[league_id][week].append((team, float(points), float(bonus or 0)))
-    trends, rankings = scoring_trends(weekly), power_rankings(weekly)
-    if ctx.dry_run:
-        return JobResult(
-            len(trends) + len(impacts) + len(rankings),
-            f"dry run: {len(trends)} league weeks, {len(impacts)} trade sides, {len(rankings)} ranking rows",
-        )
-    with ctx.engine.begin() as conn:
-        written = upsert(conn, "league_scoring_trends", trends, ["league_id", "week"])
-        written += upsert(conn, "trade_impacts", impacts, ["trade_id", "fantasy_team_id"])
-        written += upsert(conn, "power_rankings", rankings, ["league_id", "week", "fantasy_team_id"])
-    return JobResult(
-        written,
-        f"{len(trends)} league weeks, {len(impacts)} trade sides, {len(rankings)} ranking rows: "
-        f"{written} new or changed",
+    received = round_sql("COALESCE(SUM(CASE WHEN p.side = 'received' THEN p.points END), 0)", 2, dialect)
+    given = round_sql("COALESCE(SUM(CASE WHEN p.side = 'given' THEN p.points END), 0)", 2, dialect)
+    computed = f"""
+        SELECT s.trade_id, s.fantasy_team_id, MIN(s.league_id) AS league_id,
+               {received} AS points_received, {given} AS points_given,
+               {round_sql(f"{received} - {given}", 2, dialect)} AS net_points,
+               COALESCE(MAX(CASE WHEN p.side = 'received' THEN p.games END), 0) AS games
+        FROM (SELECT t.id AS trade_id, t.league_id, ti.from_team_id AS fantasy_team_id
+              FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted'
+              UNION
+              SELECT t.id, t.league_id, ti.to_team_id
+              FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted') AS s
+        LEFT JOIN ({TRADE_SIDES.format(starting=starting)}) AS p
+          ON p.trade_id = s.trade_id AND p.team_id = s.fantasy_team_id
+        GROUP BY s.trade_id, s.fantasy_team_id
+    """
+    return upsert_select(
+        conn,
+        "trade_impacts",
+        ("trade_id", "fantasy_team_id"),
+        ("league_id", "points_received", "points_given", "net_points", "games"),
+        computed,
+        {"as_of": now},
     )
+
+
+SCORED_WEEKS = """
+    SELECT tws.league_id, tws.week, tws.fantasy_team_id, tws.points, tws.bonus_points
+    FROM team_week_scores tws JOIN leagues l ON l.id = tws.league_id
+    WHERE l.status IN ('active', 'completed') AND tws.week <= :week
+"""
+"""The team weeks league_analytics reads: leagues active or completed, weeks up to the run's week."""
+
+PG = "postgresql"
+TRENDS_SQL = f"""
+    SELECT league_id, week, teams, mean_points, median_points, stddev_points,
+           {round_sql("mean_points - LAG(mean_points) OVER (PARTITION BY league_id ORDER BY week)", 4, PG)}
+             AS change_from_previous
+    FROM (SELECT league_id, week, COUNT(*) AS teams,
+                 {round_sql("AVG(points)", 4, PG)} AS mean_points,
+                 {round_sql("percentile_cont(0.5) WITHIN GROUP (ORDER BY points)", 4, PG)} AS median_points,
+                 {round_sql("stddev_samp(points)", 4, PG)} AS stddev_points
+          FROM ({SCORED_WEEKS}) AS scored GROUP BY league_id, week) AS weekly
+"""
+"""scoring_trends() in PostgreSQL's words: the same numbers, computed where the rows are."""
+
+_D = "DOUBLE PRECISION"
+_SCORE = (
+    f"CAST(100 AS {_D}) * ("
+    f"CAST({WEIGHT_SEASON} AS {_D}) * season / best_season"
+    f" + CAST({WEIGHT_RECENT} AS {_D}) * recent / best_recent"
+    f" + CAST({WEIGHT_CONSISTENCY} AS {_D}) * steadiness)"
+)
+RANKINGS_SQL = f"""
+    WITH scores AS (
+        SELECT league_id, week, fantasy_team_id, points + bonus_points AS total FROM ({SCORED_WEEKS}) AS scored
+    ),
+    grid AS (  -- every team seen so far, in every later week of its league (power_rankings() ranks them all)
+        SELECT lw.league_id, lw.week, f.fantasy_team_id, s.total
+        FROM (SELECT DISTINCT league_id, week FROM scores) AS lw
+        JOIN (SELECT league_id, fantasy_team_id, MIN(week) AS first_week FROM scores
+              GROUP BY league_id, fantasy_team_id) AS f
+          ON f.league_id = lw.league_id AND f.first_week <= lw.week
+        LEFT JOIN scores s
+          ON s.league_id = lw.league_id AND s.week = lw.week AND s.fantasy_team_id = f.fantasy_team_id
+    ),
+    running AS (
+        SELECT league_id, week, fantasy_team_id,
+               COALESCE(SUM(total) OVER so_far, 0) AS season,
+               SUM(COALESCE(total, 0)) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week
+                                             ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS recent,
+               COUNT(total) OVER so_far AS n,
+               {round_sql("AVG(total) OVER so_far", 4, PG)} AS mean4,
+               {round_sql("stddev_samp(total) OVER so_far", 4, PG)} AS sd4
+        FROM grid
+        WINDOW so_far AS (PARTITION BY league_id, fantasy_team_id ORDER BY week ROWS UNBOUNDED PRECEDING)
+    ),
+    steady AS (
+        SELECT *,
+               CASE WHEN n < 2 OR sd4 IS NULL OR mean4 = 0 THEN CAST(1 AS {_D})
+                    ELSE GREATEST(CAST(0 AS {_D}), CAST(1 AS {_D}) - sd4 / mean4) END AS steadiness,
+               COALESCE(NULLIF(MAX(season) OVER league_week, 0), 1) AS best_season,
+               COALESCE(NULLIF(MAX(recent) OVER league_week, 0), 1) AS best_recent
+        FROM running
+        WINDOW league_week AS (PARTITION BY league_id, week)
+    ),
+    scored AS (
+        SELECT *, {round_sql(_SCORE, 4, PG)} AS score FROM steady
+    ),
+    ranked AS (
+        SELECT *,
+               ROW_NUMBER() OVER (PARTITION BY league_id, week ORDER BY score DESC, season DESC, fantasy_team_id)
+                 AS rank
+        FROM scored
+    )
+    SELECT league_id, week, fantasy_team_id, score, rank,
+           LAG(rank) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week) AS previous_rank,
+           {round_sql("season", 2, PG)} AS season_points,
+           {round_sql("recent", 2, PG)} AS recent_points,
+           {round_sql("steadiness", 4, PG)} AS consistency
+    FROM ranked
+"""
+"""power_rankings() in PostgreSQL's words: window functions over each team's weeks so far."""
+
+TREND_COLUMNS = ("teams", "mean_points", "median_points", "stddev_points", "change_from_previous")
+RANKING_COLUMNS = ("score", "rank", "previous_rank", "season_points", "recent_points", "consistency")
+LEAGUE_WEEKS = (
+    f"SELECT COUNT(*) FROM (SELECT DISTINCT league_id, week FROM ({SCORED_WEEKS}) AS scored) AS weeks"
+)
+
+
+def store_in_sql(conn, week: int) -> int:
+    """Trends and rankings computed and written by PostgreSQL: memory stays flat however many leagues."""
+    written = upsert_select(
+        conn, "league_scoring_trends", ("league_id", "week"), TREND_COLUMNS, TRENDS_SQL, {"week": week}
+    )
+    return written + upsert_select(
+        conn,
+        "power_rankings",
+        ("league_id", "week", "fantasy_team_id"),
+        RANKING_COLUMNS,
+        RANKINGS_SQL,
+        {"week": week},
+    )
+
+
+def store_in_python(conn, week: int) -> int:
+    """Trends and rankings through scoring_trends() and power_rankings(), for SQLite (no median or
+    standard deviation in its SQL; a small database there)."""
+    rows = conn.execute(
+        text(f"{SCORED_WEEKS} ORDER BY tws.league_id, tws.week, tws.fantasy_team_id"), {"week": week}
+    ).all()
+    weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for league_id, week_key, team, points, bonus in rows:
+        weekly[league_id][week_key].append((team, float(points), float(bonus or 0)))
+    written = upsert(conn, "league_scoring_trends", scoring_trends(weekly), ["league_id", "week"])
+    return written + upsert(
+        conn, "power_rankings", power_rankings(weekly), ["league_id", "week", "fantasy_team_id"]
+    )
+
+
+def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
+    """Scoring trends, trade impacts and power rankings of active and completed leagues.
+
+    On PostgreSQL every number is computed and written by SQL statements (window functions,
+    percentile_cont, stddev_samp), so memory does not grow with the leagues; on SQLite the same
+    formulas run in Python (`in_sql` picks a path; a test compares both on the same data)."""
+    week = fantasy_week(ctx.now)
+    if in_sql is None:
+        in_sql = ctx.engine.dialect.name == "postgresql"
+    with ctx.engine.begin() as conn:
+        league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
+        if ctx.dry_run:
+            return JobResult(league_weeks, f"dry run: would analyse {league_weeks} league weeks")
+        written = (store_in_sql if in_sql else store_in_python)(conn, week)
+        written += store_trade_impacts(conn, ctx.now)
+    summary = f"{league_weeks} league weeks (trends, power rankings) and trade impacts: {written} rows new or changed"
+    ctx.log.info("%s (computed in %s)", summary, "SQL" if in_sql else "Python")
+    return JobResult(written, summary)

@@ -1,4 +1,4 @@
-"""cache_cleanup: expired `cache_entries` rows in batches, then leaked keys of the app's Redis cache.
+"""cache_cleanup: expired `cache_entries` rows in batches sized by time, then leaked keys of the app's Redis cache.
 
 Redis (when the `fantasy_redis` connection exists): SCAN over the app's key prefix (never KEYS),
 in pipelined batches; a key without a TTL that nobody has touched for longer than
@@ -9,12 +9,12 @@ from INFO and publishes an invalidation message so app processes can prune in-pr
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from fantasy_jobs import settings
+from fantasy_jobs.batching import delete_in_id_ranges
 from fantasy_jobs.ownership import close_abandoned
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import CacheEntry
@@ -34,20 +34,18 @@ def cache_statistics(engine, now) -> dict[str, int]:
 
 
 def delete_expired_entries(ctx: JobContext, batch_size: int) -> int:
-    """Delete rows expired at ctx.now, `batch_size` at a time, each batch its own transaction."""
-    done, started = 0, time.monotonic()
-    expired_ids = select(CacheEntry.id).where(CacheEntry.expires_at < ctx.now).limit(batch_size)
-    while True:
-        with ctx.engine.begin() as conn:
-            deleted = conn.execute(
-                delete(CacheEntry).where(CacheEntry.id.in_(expired_ids.scalar_subquery()))
-            ).rowcount
-        done += deleted
-        if deleted:
-            rate = done / max(time.monotonic() - started, 1e-6)
-            ctx.log.info("cache_entries: %d expired rows deleted so far (%.0f rows/s)", done, rate)
-        if deleted < batch_size:
-            return done
+    """Delete rows expired at ctx.now in id ranges of about `delete_batch_seconds` each (the first
+    `batch_size` ids wide), each batch its own transaction (fantasy_jobs.batching)."""
+    table = CacheEntry.__table__
+    return delete_in_id_ranges(
+        ctx.engine,
+        ctx.log,
+        "cache_entries (expired)",
+        table,
+        table.c.expires_at < ctx.now,
+        batch_size,
+        settings.get("delete_batch_seconds"),
+    )
 
 
 REDIS_CONN_ID = "fantasy_redis"

@@ -1,14 +1,13 @@
 """cleanup_old_data: old notifications, logs and history deleted; old completed leagues archived.
 
-Each cleanup is its own step, so one failure does not hide the others. Deletes run in batches of
-bounded size, each its own transaction, with progress in the log, so no lock is held for long and
-a killed run simply resumes. A league is archived in one transaction: its league-owned rows are
+Each cleanup is its own step, so one failure does not hide the others. Deletes run in id ranges
+sized to take about `delete_batch_seconds` each, each its own transaction, with progress in the
+log, so no lock is held for long and a killed run simply resumes. A league is archived in one transaction: its league-owned rows are
 copied to the archive tables and removed from the hot tables together. Then VACUUM.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ from sqlalchemy import (
 )
 
 from fantasy_jobs import settings
+from fantasy_jobs.batching import delete_in_id_ranges
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import (
     ARCHIVE_TABLES,
@@ -67,7 +67,8 @@ class StepOutcome:
 def batched_delete(
     ctx: JobContext, name: str, table: Table, condition: ColumnElement, batch_size: int
 ) -> int:
-    """Delete the rows matching `condition`, `batch_size` at a time, each batch committed on its own."""
+    """Delete the rows matching `condition` in id ranges of about `delete_batch_seconds` each (the
+    first `batch_size` ids wide), each batch committed on its own (fantasy_jobs.batching)."""
     with ctx.engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(table).where(condition))
     if ctx.dry_run or not total:
@@ -75,17 +76,9 @@ def batched_delete(
             "%s: %d rows %s", name, total, "would be deleted (dry run)" if ctx.dry_run else "to delete"
         )
         return total
-    done, started = 0, time.monotonic()
-    ids = select(table.c.id).where(condition).order_by(table.c.id).limit(batch_size)
-    while True:
-        with ctx.engine.begin() as conn:
-            deleted = conn.execute(delete(table).where(table.c.id.in_(ids.scalar_subquery()))).rowcount
-        done += deleted
-        if deleted:
-            rate = done / max(time.monotonic() - started, 1e-6)
-            ctx.log.info("%s: %d done, %d left, %.0f rows/s", name, done, max(total - done, 0), rate)
-        if deleted < batch_size:
-            return done
+    return delete_in_id_ranges(
+        ctx.engine, ctx.log, name, table, condition, batch_size, settings.get("delete_batch_seconds"), total
+    )
 
 
 def archive_leagues(ctx: JobContext, cutoff) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from fantasy_jobs import scoring
 from fantasy_jobs.alerts import send_slack
@@ -143,38 +143,48 @@ def check_score_calculation_accuracy(conn) -> CheckResult:
             WHERE fp.profile_id = {int(profile.id)} AND ABS(fp.points - ({scoring.points_sql(weights, "s")})) > {TOLERANCE}""")
     if recomputed:
         rules["fantasy_points_match_stats_and_weights"] = " UNION ALL ".join(recomputed)
-    wrong_profile = []
-    leagues = conn.execute(
-        select(
-            League.id,
-            League.name,
-            League.scoring_settings,
-            LeagueProfile.profile_id,
-            ScoringProfile.weights_hash,
-        )
-        .join(LeagueProfile, LeagueProfile.league_id == League.id)
-        .join(ScoringProfile, ScoringProfile.id == LeagueProfile.profile_id)
-    ).all()
-    for league in leagues:
-        try:
-            expected = scoring.weights_hash(
-                scoring.league_weights(league.scoring_settings, f"league {league.id}")
-            )
-        except scoring.ScoringSettingsError:
-            expected = None
-        if expected != league.weights_hash:
-            wrong_profile.append(int(league.id))
-    if wrong_profile:
-        rules["league_scored_with_its_weights"] = " UNION ALL ".join(
-            f"SELECT {i} AS id" for i in wrong_profile
-        )
-    rules["team_week_total_matches_starters"] = f"""
+    result = run_rules(conn, "score_calculation_accuracy", rules)
+    wrong = leagues_not_scored_with_their_weights(conn)
+    if wrong:
+        result.findings.append(wrong)
+    totals = f"""
         SELECT tws.id AS id FROM team_week_scores tws
         JOIN league_profiles lp ON lp.league_id = tws.league_id
         LEFT JOIN ({STARTER_POINTS.format(league_filter="")}) AS computed
           ON computed.fantasy_team_id = tws.fantasy_team_id AND computed.week = tws.week
         WHERE ABS(tws.points - COALESCE(computed.total, 0)) > {TOLERANCE}"""
-    return run_rules(conn, "score_calculation_accuracy", rules)
+    result.findings.extend(
+        run_rules(conn, "score_calculation_accuracy", {"team_week_total_matches_starters": totals}).findings
+    )
+    return result
+
+
+def leagues_not_scored_with_their_weights(conn, page: int = 5000) -> Finding | None:
+    """Leagues whose profile's hash is not the hash of their own weights, a page of leagues at a time
+    (the weights are read in Python, never every league at once)."""
+    query = (
+        select(League.id, League.scoring_settings, ScoringProfile.weights_hash)
+        .join(LeagueProfile, LeagueProfile.league_id == League.id)
+        .join(ScoringProfile, ScoringProfile.id == LeagueProfile.profile_id)
+        .where(League.id > bindparam("after"))
+        .order_by(League.id)
+        .limit(page)
+    )
+    total, sample, after = 0, [], 0
+    while leagues := conn.execute(query, {"after": after}).all():
+        after = leagues[-1].id
+        for league in leagues:
+            try:
+                expected = scoring.weights_hash(
+                    scoring.league_weights(league.scoring_settings, f"league {league.id}")
+                )
+            except scoring.ScoringSettingsError:
+                expected = None
+            if expected != league.weights_hash:
+                total += 1
+                if len(sample) < SAMPLE:
+                    sample.append(int(league.id))
+    return Finding("league_scored_with_its_weights", total, sample) if total else None
 
 
 # --- 4. drafts ------------------------------------------------------------------------------

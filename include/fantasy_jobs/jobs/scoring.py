@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 
 from fantasy_jobs import scoring
 from fantasy_jobs.alerts import send_slack
 from fantasy_jobs.db import upsert
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import Game, League, LeagueProfile, ScoringProfile, UtcDateTime, utcnow
+from fantasy_jobs.schema import Game, League, ScoringProfile, UtcDateTime, utcnow
 from fantasy_jobs.timeutil import fantasy_week, previous_week, week_start
 
 SCORED_STATUSES = ("active", "completed")
@@ -28,38 +29,85 @@ def differs(dialect: str, left: str, right: str) -> str:
     return f"{left} IS DISTINCT FROM {right}" if dialect == "postgresql" else f"{left} IS NOT {right}"
 
 
+RULES_TABLE = "tmp_league_rules"
+"""A temporary table of the leagues a run scores (league_id, season, weights_hash, bonus points):
+the statements join it, so no bind-parameter list grows with the number of leagues."""
+LEAGUE_PAGE = 5000
+
+
+def create_temp_table(conn, name: str, columns: str) -> None:
+    """A fresh temporary table on this connection (dropped at commit on PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.{name}"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"))
+    else:
+        conn.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
+
+
 @dataclass
-class LeagueRule:
-    league_id: int
-    season: int
-    weights: dict[str, float]
-    bonuses: dict[str, float]
+class LeagueRules:
+    """What load_league_rules found: the profiles in use, how many leagues, the skipped ones."""
+
+    profiles: dict[str, dict[str, float]]  # weights_hash -> weights
+    leagues: int
+    problems: list[str]
 
 
-def load_league_rules(ctx: JobContext, statuses: tuple[str, ...]) -> tuple[list[LeagueRule], list[str]]:
-    """Each league's weights and bonus rules; a league with bad settings is reported, not fatal."""
-    with ctx.engine.connect() as conn:
-        leagues = conn.execute(
-            select(League.id, League.name, League.season, League.scoring_settings).where(
-                League.status.in_(statuses)
-            )
-        ).all()
-    rules, problems = [], []
-    for league in leagues:
-        label = f"league {league.id} ({league.name})"
-        try:
-            rules.append(
-                LeagueRule(
-                    league.id,
-                    league.season,
-                    scoring.league_weights(league.scoring_settings, label),
-                    scoring.league_bonuses(league.scoring_settings, label),
-                )
-            )
-        except scoring.ScoringSettingsError as exc:
-            problems.append(str(exc))
-            ctx.log.error("%s is not scored: %s", label, exc)
-    return rules, problems
+def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> LeagueRules:
+    """Each league's weights and bonus rules into RULES_TABLE on `conn`, a page of leagues at a time;
+    a league with bad settings is reported (named, with the key), not fatal, and left out."""
+    create_temp_table(
+        conn,
+        RULES_TABLE,
+        "league_id BIGINT PRIMARY KEY, season INTEGER NOT NULL, weights_hash VARCHAR(64) NOT NULL, "
+        "weekly_high_score DOUBLE PRECISION NOT NULL, all_starters_played DOUBLE PRECISION NOT NULL",
+    )
+    insert_rule = text(
+        f"INSERT INTO {RULES_TABLE} (league_id, season, weights_hash, weekly_high_score, all_starters_played) "
+        "VALUES (:league_id, :season, :weights_hash, :weekly_high_score, :all_starters_played)"
+    )
+    page = (
+        select(League.id, League.name, League.season, League.scoring_settings)
+        .where(League.status.in_(statuses), League.id > bindparam("after"))
+        .order_by(League.id)
+        .limit(LEAGUE_PAGE)
+    )
+    found = LeagueRules({}, 0, [])
+    after = 0
+    while leagues := conn.execute(page, {"after": after}).all():
+        after = leagues[-1].id
+        rows = []
+        for league in leagues:
+            label = f"league {league.id} ({league.name})"
+            try:
+                weights = scoring.league_weights(league.scoring_settings, label)
+                bonuses = scoring.league_bonuses(league.scoring_settings, label)
+            except scoring.ScoringSettingsError as exc:
+                found.problems.append(str(exc))
+                ctx.log.error("%s is not scored: %s", label, exc)
+                continue
+            key = scoring.weights_hash(weights)
+            found.profiles.setdefault(key, weights)
+            rows.append({"league_id": league.id, "season": league.season, "weights_hash": key, **bonuses})
+        if rows:
+            conn.execute(insert_rule, rows)
+            found.leagues += len(rows)
+    analyze(conn, RULES_TABLE)
+    return found
+
+
+def analyze(conn, *tables: str) -> None:
+    """Fresh planner statistics for tables this transaction filled (PostgreSQL counts its own new rows;
+    without them a join over a table written minutes ago is planned as if it were empty)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def shorten(message: str, keep: int = 120) -> str:
+    """A database error for a log line or Slack: its start and its end (the values can be huge)."""
+    message = " ".join(message.split())
+    return message if len(message) <= 2 * keep else f"{message[:keep]} ... {message[-keep:]}"
 
 
 def report_problems(ctx: JobContext, problems: list[str]) -> None:
@@ -70,10 +118,11 @@ def report_problems(ctx: JobContext, problems: list[str]) -> None:
         )
 
 
-def assign_fantasy_weeks(conn, seasons: set[int]) -> int:
-    """games.fantasy_week from each tip-off in league time (a few hundred games a season)."""
+def assign_fantasy_weeks(conn) -> int:
+    """games.fantasy_week from each tip-off in league time, for the seasons scored (a few hundred games a season)."""
+    seasons = select(text("season")).select_from(text(RULES_TABLE)).distinct()
     games = conn.execute(
-        select(Game.id, Game.start_time, Game.fantasy_week).where(Game.season.in_(seasons))
+        select(Game.id, Game.start_time, Game.fantasy_week).where(Game.season.in_(seasons.scalar_subquery()))
     ).all()
     changes = [
         {"gid": g.id, "week": week} for g in games if (week := fantasy_week(g.start_time)) != g.fantasy_week
@@ -86,23 +135,21 @@ def assign_fantasy_weeks(conn, seasons: set[int]) -> int:
     return len(changes)
 
 
-def score_profile(conn, profile_id: int, weights: dict[str, float], seasons: set[int], now) -> int:
-    """Fantasy points of every stat line of `seasons` under one profile; returns rows written."""
+def score_profile(conn, profile_id: int, key: str, weights: dict[str, float], now) -> int:
+    """Fantasy points of every stat line of the seasons its leagues play, under one profile; returns rows written."""
     dialect = conn.dialect.name
     statement = text(f"""
         INSERT INTO fantasy_points (profile_id, player_id, game_id, week, points, is_final, updated_at)
         SELECT :profile_id, s.player_id, s.game_id, g.fantasy_week, {scoring.points_sql(weights, "s")}, s.is_final, :now
         FROM player_game_stats s JOIN games g ON g.id = s.game_id
-        WHERE g.season IN :seasons AND g.fantasy_week IS NOT NULL
+        WHERE g.season IN (SELECT season FROM {RULES_TABLE} WHERE weights_hash = :key) AND g.fantasy_week IS NOT NULL
         ON CONFLICT (profile_id, player_id, game_id) DO UPDATE
         SET points = excluded.points, week = excluded.week, is_final = excluded.is_final, updated_at = excluded.updated_at
         WHERE {differs(dialect, "fantasy_points.points", "excluded.points")}
            OR {differs(dialect, "fantasy_points.week", "excluded.week")}
            OR {differs(dialect, "fantasy_points.is_final", "excluded.is_final")}
-    """).bindparams(bindparam("seasons", expanding=True), bindparam("now", type_=UtcDateTime()))
-    return conn.execute(
-        statement, {"profile_id": profile_id, "seasons": sorted(seasons), "now": now}
-    ).rowcount
+    """).bindparams(bindparam("now", type_=UtcDateTime()))
+    return conn.execute(statement, {"profile_id": profile_id, "key": key, "now": now}).rowcount
 
 
 STARTER_POINTS = f"""
@@ -122,10 +169,10 @@ STARTER_POINTS = f"""
 Shared by the scoring job and the data-quality score check."""
 
 
-def total_team_weeks(conn, league_ids: list[int], now) -> int:
-    """team_week_scores.points from STARTER_POINTS, rewritten only where the total changed."""
+def total_team_weeks(conn, now) -> int:
+    """team_week_scores.points from STARTER_POINTS for the leagues in RULES_TABLE, rewritten only where the total changed."""
     dialect = conn.dialect.name
-    computed = STARTER_POINTS.format(league_filter="AND l.id IN :league_ids")
+    computed = STARTER_POINTS.format(league_filter=f"AND l.id IN (SELECT league_id FROM {RULES_TABLE})")
     statement = text(f"""
         INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
         SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2), 0, :now
@@ -133,68 +180,82 @@ def total_team_weeks(conn, league_ids: list[int], now) -> int:
         ON CONFLICT (fantasy_team_id, week) DO UPDATE
         SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
         WHERE {differs(dialect, "team_week_scores.points", "excluded.points")}
-    """).bindparams(bindparam("league_ids", expanding=True), bindparam("now", type_=UtcDateTime()))
-    return conn.execute(statement, {"league_ids": league_ids, "now": now}).rowcount
+    """).bindparams(bindparam("now", type_=UtcDateTime()))
+    return conn.execute(statement, {"now": now}).rowcount
+
+
+def link_league_profiles(conn, now) -> int:
+    """league_profiles: each league in RULES_TABLE -> its profile, rewritten only where it changed."""
+    statement = text(f"""
+        INSERT INTO league_profiles (league_id, profile_id, updated_at)
+        SELECT r.league_id, p.id, :now FROM {RULES_TABLE} r JOIN scoring_profiles p ON p.weights_hash = r.weights_hash
+        WHERE true
+        ON CONFLICT (league_id) DO UPDATE SET profile_id = excluded.profile_id, updated_at = excluded.updated_at
+        WHERE league_profiles.profile_id <> excluded.profile_id
+    """).bindparams(bindparam("now", type_=UtcDateTime()))
+    return conn.execute(statement, {"now": now}).rowcount
 
 
 def calculate_fantasy_scores(ctx: JobContext) -> JobResult:
-    rules, problems = load_league_rules(ctx, SCORED_STATUSES)
-    profiles: dict[str, tuple[dict[str, float], set[int], list[int]]] = {}
-    for rule in rules:
-        weights, seasons, leagues = profiles.setdefault(
-            scoring.weights_hash(rule.weights), (rule.weights, set(), [])
-        )
-        seasons.add(rule.season)
-        leagues.append(rule.league_id)
-    ctx.log.info(
-        "%d leagues share %d scoring profiles; %d leagues skipped", len(rules), len(profiles), len(problems)
-    )
-    if ctx.dry_run:
-        return JobResult(
-            0,
-            f"dry run: would score {len(rules)} leagues through {len(profiles)} profiles",
-            {"profiles": len(profiles), "skipped_leagues": problems},
-        )
+    """Points per scoring profile, then team week totals; a profile that fails is rolled back alone
+    (its leagues are not totalled), the others are kept, and the job fails at the end naming it."""
     now = utcnow()
-    written = 0
+    written = totals = weeks = 0
+    failed: list[str] = []
     with ctx.engine.begin() as conn:
-        weeks = assign_fantasy_weeks(conn, {s for _, seasons, _ in profiles.values() for s in seasons})
+        rules = load_league_rules(ctx, conn, SCORED_STATUSES)
+        profiles, problems = rules.profiles, rules.problems
+        ctx.log.info(
+            "%d leagues share %d scoring profiles; %d leagues skipped",
+            rules.leagues,
+            len(profiles),
+            len(problems),
+        )
+        if ctx.dry_run:
+            return JobResult(
+                0,
+                f"dry run: would score {rules.leagues} leagues through {len(profiles)} profiles",
+                {"profiles": len(profiles), "skipped_leagues": problems},
+            )
+        weeks = assign_fantasy_weeks(conn)
         upsert(
             conn,
             ScoringProfile,
-            [{"weights_hash": h, "weights": w} for h, (w, _, _) in profiles.items()],
+            [{"weights_hash": h, "weights": w} for h, w in profiles.items()],
             ["weights_hash"],
             touch=None,
             update=False,
         )
+        link_league_profiles(conn, now)
         profile_ids = dict(conn.execute(select(ScoringProfile.weights_hash, ScoringProfile.id)).all())
-        upsert(
-            conn,
-            LeagueProfile,
-            [
-                {"league_id": lid, "profile_id": profile_ids[h]}
-                for h, (_, _, leagues) in profiles.items()
-                for lid in leagues
-            ],
-            ["league_id"],
-        )
-        for number, (key, (weights, seasons, leagues)) in enumerate(profiles.items(), 1):
-            rows = score_profile(conn, profile_ids[key], weights, seasons, now)
+        for number, (key, weights) in enumerate(profiles.items(), 1):
+            try:
+                with conn.begin_nested():
+                    rows = score_profile(conn, profile_ids[key], key, weights, now)
+            except DBAPIError as exc:  # this profile only: its leagues keep yesterday's totals
+                failed.append(f"profile {key[:10]}: {type(exc.orig).__name__}: {shorten(str(exc.orig))}")
+                ctx.log.error(
+                    "profile %d/%d (%s) failed, its leagues are not totalled: %s",
+                    number,
+                    len(profiles),
+                    key[:10],
+                    shorten(str(exc.orig)),
+                )
+                conn.execute(text(f"DELETE FROM {RULES_TABLE} WHERE weights_hash = :key"), {"key": key})
+                continue
             written += rows
             ctx.log.info(
-                "profile %d/%d (%s, %d leagues): %d fantasy_points rows written",
-                number,
-                len(profiles),
-                key[:10],
-                len(leagues),
-                rows,
+                "profile %d/%d (%s): %d fantasy_points rows written", number, len(profiles), key[:10], rows
             )
-        totals = total_team_weeks(conn, [r.league_id for r in rules], now) if rules else 0
+        analyze(conn, "fantasy_points", "league_profiles")
+        totals = total_team_weeks(conn, now)
         written += totals
-    report_problems(ctx, problems)
-    summary = f"{len(rules)} leagues, {len(profiles)} profiles: {written - totals} points rows and {totals} team weeks written"
+    report_problems(ctx, problems + failed)
+    summary = f"{rules.leagues} leagues, {len(profiles)} profiles: {written - totals} points rows and {totals} team weeks written"
     if problems:
         summary += f"; {len(problems)} leagues skipped for bad scoring settings"
+    if failed:
+        raise RuntimeError(f"{summary}; {len(failed)} profile(s) failed: " + "; ".join(failed))
     return JobResult(written, summary, {"games_weeks_set": weeks, "skipped_leagues": problems})
 
 
@@ -208,9 +269,11 @@ def _starter_overlaps(alias: str) -> str:
     )
 
 
+AWARDS_TABLE = "tmp_bonus_awards"
 ALL_STARTERS_PLAYED = f"""
-    SELECT ft.id FROM fantasy_teams ft
-    WHERE ft.league_id = :league_id
+    SELECT ft.league_id, ft.id, 'all_starters_played', r.all_starters_played
+    FROM fantasy_teams ft JOIN {RULES_TABLE} r ON r.league_id = ft.league_id
+    WHERE r.all_starters_played <> 0
       AND EXISTS (SELECT 1 FROM roster_slots rs WHERE rs.fantasy_team_id = ft.id AND {_starter_overlaps("rs")})
       AND NOT EXISTS (
         SELECT 1 FROM roster_slots rs
@@ -220,72 +283,89 @@ ALL_STARTERS_PLAYED = f"""
             WHERE s.player_id = rs.player_id AND NOT s.did_not_play AND g.fantasy_week = :week
               AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)))
 """
-HIGH_SCORE = """
-    SELECT fantasy_team_id FROM team_week_scores
-    WHERE league_id = :league_id AND week = :week AND points > 0
-      AND points = (SELECT MAX(points) FROM team_week_scores WHERE league_id = :league_id AND week = :week)
+HIGH_SCORE = f"""
+    SELECT tws.league_id, tws.fantasy_team_id, 'weekly_high_score', r.weekly_high_score
+    FROM team_week_scores tws
+    JOIN {RULES_TABLE} r ON r.league_id = tws.league_id
+    JOIN (SELECT league_id, MAX(points) AS top FROM team_week_scores WHERE week = :week GROUP BY league_id) best
+      ON best.league_id = tws.league_id AND tws.points = best.top
+    WHERE tws.week = :week AND tws.points > 0 AND r.weekly_high_score <> 0
 """
-BONUS_QUERIES = {
-    "weekly_high_score": text(HIGH_SCORE),
-    "all_starters_played": text(ALL_STARTERS_PLAYED).bindparams(
-        bindparam("week_start", type_=UtcDateTime()), bindparam("week_end", type_=UtcDateTime())
-    ),
-}
+BONUS_QUERIES = {"weekly_high_score": HIGH_SCORE, "all_starters_played": ALL_STARTERS_PLAYED}
+"""Per bonus type, one statement over every league at once: (league_id, fantasy_team_id, bonus_type, points)."""
 
 
 def calculate_bonuses(ctx: JobContext) -> JobResult:
-    """Bonuses of the fantasy week that just ended, once per league and week."""
+    """Bonuses of the fantasy week that just ended, once per league and week, for all leagues at once.
+
+    Settings are validated up front (finite, within scoring.MAX_ABS_BONUS), so a league's bonus
+    cannot overflow a column or fail the statements the other leagues share."""
     week = previous_week(fantasy_week(ctx.now))
     bounds = {"week": week, "week_start": week_start(week), "week_end": week_start(fantasy_week(ctx.now))}
-    rules, problems = load_league_rules(ctx, ("active",))
-    awards: list[dict] = []
-    with ctx.engine.connect() as conn:
-        for rule in rules:
-            for bonus_type, statement in BONUS_QUERIES.items():
-                if not rule.bonuses.get(bonus_type):
-                    continue
-                params = {**bounds, "league_id": rule.league_id}
-                if bonus_type == "weekly_high_score":
-                    params = {"league_id": rule.league_id, "week": week}
-                for (team_id,) in conn.execute(statement, params):
-                    awards.append(
-                        {
-                            "league_id": rule.league_id,
-                            "week": week,
-                            "fantasy_team_id": team_id,
-                            "bonus_type": bonus_type,
-                            "points": rule.bonuses[bonus_type],
-                        }
-                    )
-    ctx.log.info("week %d: %d bonuses for %d leagues", week, len(awards), len(rules))
-    if ctx.dry_run:
-        return JobResult(
-            len(awards), f"dry run: week {week}: would award {len(awards)} bonuses", {"week": week}
-        )
     dialect = ctx.engine.dialect.name
     with ctx.engine.begin() as conn:
-        added = (
-            upsert(
-                conn,
-                "weekly_bonuses",
-                awards,
-                ["league_id", "week", "fantasy_team_id", "bonus_type"],
-                touch=None,
-                update=False,
-            )
-            if awards
-            else 0
+        rules = load_league_rules(ctx, conn, ("active",))
+        problems = rules.problems
+        create_temp_table(
+            conn,
+            AWARDS_TABLE,
+            "league_id BIGINT NOT NULL, fantasy_team_id BIGINT NOT NULL, bonus_type VARCHAR(32) NOT NULL, "
+            "points DOUBLE PRECISION NOT NULL",
         )
-        total = "(SELECT COALESCE(SUM(wb.points), 0) FROM weekly_bonuses wb WHERE wb.fantasy_team_id = team_week_scores.fantasy_team_id AND wb.week = team_week_scores.week)"
+        for bonus_type, statement in BONUS_QUERIES.items():
+            params = {"week": week} if bonus_type == "weekly_high_score" else bounds
+            found = conn.execute(
+                text(
+                    f"INSERT INTO {AWARDS_TABLE} (league_id, fantasy_team_id, bonus_type, points) {statement}"
+                ).bindparams(
+                    *(
+                        bindparam(name, type_=UtcDateTime())
+                        for name in ("week_start", "week_end")
+                        if f":{name}" in statement
+                    )
+                ),
+                params,
+            ).rowcount
+            ctx.log.info("week %d: %s: %d teams qualify", week, bonus_type, found)
+        awards = conn.scalar(text(f"SELECT COUNT(*) FROM {AWARDS_TABLE}"))
+        ctx.log.info("week %d: %d bonuses for %d leagues", week, awards, rules.leagues)
+        if ctx.dry_run:
+            return JobResult(awards, f"dry run: week {week}: would award {awards} bonuses", {"week": week})
+        added = conn.execute(
+            text(f"""
+                INSERT INTO weekly_bonuses (league_id, week, fantasy_team_id, bonus_type, points, created_at)
+                SELECT league_id, :week, fantasy_team_id, bonus_type, points, :now FROM {AWARDS_TABLE} WHERE true
+                ON CONFLICT (league_id, week, fantasy_team_id, bonus_type) DO NOTHING
+            """).bindparams(bindparam("now", type_=UtcDateTime())),
+            {"week": week, "now": utcnow()},
+        ).rowcount
+        analyze(
+            conn, "weekly_bonuses"
+        )  # the week's rows are new: planned as absent, the anti-join goes quadratic
+        # team_week_scores.bonus_points = the week's bonuses of the team: one join with the aggregate...
         conn.execute(
-            text(
-                f"UPDATE team_week_scores SET bonus_points = {total} WHERE week = :week AND {differs(dialect, 'bonus_points', total)}"
-            ),
+            text(f"""
+                UPDATE team_week_scores SET bonus_points = agg.total
+                FROM (SELECT fantasy_team_id, SUM(points) AS total FROM weekly_bonuses WHERE week = :week
+                      GROUP BY fantasy_team_id) AS agg
+                WHERE team_week_scores.fantasy_team_id = agg.fantasy_team_id AND team_week_scores.week = :week
+                  AND {differs(dialect, "team_week_scores.bonus_points", "agg.total")}
+            """),
+            {"week": week},
+        )
+        # ... and 0 for a team with none
+        conn.execute(
+            text("""
+                UPDATE team_week_scores SET bonus_points = 0
+                WHERE week = :week AND bonus_points <> 0 AND NOT EXISTS (
+                    SELECT 1 FROM weekly_bonuses wb
+                    WHERE wb.fantasy_team_id = team_week_scores.fantasy_team_id AND wb.week = team_week_scores.week)
+            """),
             {"week": week},
         )
     report_problems(ctx, problems)
     return JobResult(
         added,
-        f"week {week}: {added} new bonuses ({len(awards) - added} already awarded)",
+        f"week {week}: {added} new bonuses ({awards - added} already awarded)",
         {"week": week, "skipped_leagues": problems},
     )

@@ -1,0 +1,313 @@
+"""`python -m bench.run --scale S`: generate the app at S leagues, run each job and its SQL reference.
+
+A throwaway PostgreSQL (the tests' harness, tests/support/postgres.py) gets the schema and the
+generated data (bench/generate.py). Then, for each covered job in schedule order, on the same
+database: a copy is taken (CREATE DATABASE ... TEMPLATE, so the reference sees exactly what the
+job will see), the job's set-based reference runs on the copy (bench/references.py), the copy is
+dropped, and the job runs through `fantasy-jobs run JOB --at ANCHOR` in its own process, so its
+peak RSS is its own (from the child's resource usage; the job's `job_executions` row gives its
+time and rows). A local HTTP server stands in for the app's webhook. One table is printed and
+written as JSON to bench-results/bench-S<S>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.generate import ANCHOR, count_rows, expected_counts, generate
+from bench.references import REFERENCES, run_reference
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+# Schedule order: the daily chain, the frequent jobs, then Monday's and Sunday's weekly jobs.
+COVERED = (
+    "calculate_fantasy_scores",
+    "calculate_analytics",
+    "league_analytics",
+    "cache_cleanup",
+    "process_notifications",
+    "data_quality_checks",
+    "reset_weekly_moves",
+    "calculate_bonuses",
+    "cleanup_old_data",
+)
+NOT_COVERED = {
+    "ingest_teams": "reads ESPN; its work is a few hundred upserts that do not grow with leagues",
+    "ingest_player_stats": "reads ESPN; a few days of box scores, independent of leagues",
+    "ingest_standings": "reads ESPN; 15 rows",
+    "live_game_check": "reads ESPN; one live box score",
+    "update_player_profiles": "reads ESPN; ~180 players",
+    "backup_database": "pg_dump of the whole database: bounded by disk speed, not by the job's code",
+}
+
+
+def log(message: str) -> None:
+    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
+
+
+def psycopg_dsn(server, database: str) -> str:
+    return server.url(database).replace("+psycopg", "")
+
+
+def admin(server, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(psycopg_dsn(server, "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def job_env(server, database: str, webhook_url: str, airflow_home: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "PYTEST_"))}
+    env.update(
+        AIRFLOW_HOME=airflow_home,
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        FANTASY_SKIP_VARIABLES="1",
+        AIRFLOW_CONN_FANTASY_DB=server.airflow_uri(database),
+        AIRFLOW_CONN_FANTASY_APP_WEBHOOK=webhook_url,
+        AIRFLOW_CONN_WNBA_API="http://127.0.0.1:9",  # no job here may reach ESPN
+    )
+    return env
+
+
+def run_process(
+    command: list[str], env: dict[str, str], log_path: Path, timeout: float | None = None
+) -> tuple[int | None, float, float]:
+    """Run `command` to completion or SIGKILL it after `timeout` seconds.
+
+    Returns (exit code, or None when killed for time; wall seconds; peak RSS in MB of that process,
+    from its own resource usage)."""
+    started = time.perf_counter()
+    killed = False
+    with log_path.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if timeout is not None and time.perf_counter() - started > timeout and not killed:
+                process.kill()
+                killed = True
+            time.sleep(0.05)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return (
+        (None if killed else process.returncode),
+        time.perf_counter() - started,
+        round(usage.ru_maxrss / 1024, 1),
+    )
+
+
+def tracking_row(dsn: str, job_id: str) -> dict:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+        row = conn.execute(
+            """SELECT status, execution_time_s, rows_affected, peak_memory_mb, error_message
+               FROM job_executions WHERE job_id = %s AND trigger = 'cli' ORDER BY id DESC LIMIT 1""",
+            (job_id,),
+        ).fetchone()
+    return row or {}
+
+
+def git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def run_bench(
+    server, scale: int, out_dir: Path, jobs: tuple[str, ...] = COVERED, max_job_seconds: float | None = None
+) -> dict:
+    """The whole benchmark on a running PostgresServer; returns (and writes) the results.
+
+    A job is killed after its own execution timeout (the registry's), or `max_job_seconds` if less."""
+    import psycopg
+
+    from fantasy_jobs.db import make_engine
+    from fantasy_jobs.registry import get_job
+    from fantasy_jobs.schema import create_all
+    from tests.support.http_stub import HttpStub
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    logs = out_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    database = server.create_database(f"bench_s{scale}")
+    dsn = psycopg_dsn(server, database)
+    engine = make_engine(server.url(database))
+    create_all(engine)
+    engine.dispose()
+    log(f"bench: S = {scale} leagues into database {database} on port {server.port}")
+    started = time.perf_counter()
+    generation = generate(dsn, scale, log)
+    generation_seconds = round(time.perf_counter() - started, 1)
+    counts = count_rows(dsn)
+    log(f"generate: done in {generation_seconds:.1f} s: {counts}")
+    with psycopg.connect(dsn) as conn:
+        size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+        pg_version = conn.execute("SHOW server_version").fetchone()[0]
+
+    webhook = HttpStub().start()
+    airflow_home = tempfile.mkdtemp(prefix="fantasy-bench-airflow-")
+    env = job_env(server, database, webhook.url, airflow_home)
+    _, _, baseline = run_process(
+        [
+            str(VENV_BIN / "python"),
+            "-c",
+            "import fantasy_jobs.cli, fantasy_jobs.runtime; from fantasy_jobs.db import get_engine; "
+            "get_engine().connect().close()",
+        ],
+        env,
+        logs / f"S{scale}-baseline.log",
+    )
+    log(f"baseline: a process that imports the CLI and connects peaks at {baseline} MB")
+    results = []
+    try:
+        for job_id in jobs:
+            copy = f"{database}_ref"
+            copy_started = time.perf_counter()
+            admin(server, f'CREATE DATABASE "{copy}" TEMPLATE "{database}" STRATEGY FILE_COPY')
+            copy_seconds = time.perf_counter() - copy_started
+            try:
+                ref_seconds, ref_rows = run_reference(psycopg_dsn(server, copy), job_id, ANCHOR)
+                ref_error = None
+            except Exception as exc:  # a broken reference must not hide the job's numbers
+                ref_seconds, ref_rows, ref_error = None, None, f"{type(exc).__name__}: {exc}"[:500]
+            finally:
+                admin(server, f'DROP DATABASE "{copy}" WITH (FORCE)')
+            log(
+                f"{job_id}: reference {ref_seconds if ref_seconds is None else round(ref_seconds, 3)} s, "
+                f"{ref_rows} rows (copy took {copy_seconds:.1f} s){' ERROR ' + ref_error if ref_error else ''}"
+            )
+            timeout = get_job(job_id).timeout.total_seconds()
+            if max_job_seconds is not None:
+                timeout = min(timeout, max_job_seconds)
+            code, wall, rss = run_process(
+                [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
+                env,
+                logs / f"S{scale}-{job_id}.log",
+                timeout,
+            )
+            row = tracking_row(dsn, job_id)
+            seconds = row.get("execution_time_s")
+            status = row.get("status", "not recorded")
+            if code is None:
+                status, seconds = f"killed after {timeout:.0f} s", None
+            result = {
+                "job": job_id,
+                "scale": scale,
+                "exit_code": code,
+                "status": status,
+                "seconds": seconds,
+                "process_seconds": round(wall, 3),
+                "peak_rss_mb": rss,
+                "tracked_peak_memory_mb": row.get("peak_memory_mb"),
+                "rows": row.get("rows_affected"),
+                "error": row.get("error_message"),
+                "reference": {
+                    "seconds": None if ref_seconds is None else round(ref_seconds, 3),
+                    "rows": ref_rows,
+                    "error": ref_error,
+                },
+                "ratio": round(seconds / ref_seconds, 2) if seconds and ref_seconds else None,
+            }
+            results.append(result)
+            log(
+                f"{job_id}: {result['status']} in {seconds} s ({wall:.1f} s with process start), "
+                f"peak RSS {rss} MB, {result['rows']} rows, ratio {result['ratio']}"
+            )
+    finally:
+        webhook.stop()
+    report = {
+        "scale": scale,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "postgres": pg_version,
+        "cpus": os.cpu_count(),
+        "anchor": ANCHOR.isoformat(),
+        "database": {"size": size, "rows": counts, "expected": expected_counts(scale)},
+        "generation": {"seconds": generation_seconds, "tables": generation},
+        "baseline_rss_mb": baseline,
+        "jobs": results,
+        "not_covered": NOT_COVERED,
+    }
+    path = out_dir / f"bench-S{scale}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(format_table(report))
+    log(f"bench: results written to {path}")
+    return report
+
+
+def format_table(report: dict) -> str:
+    """The results as a Markdown table (also what the README shows)."""
+
+    def num(value, digits: int = 2) -> str:
+        return "-" if value is None else f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+    lines = [
+        f"S = {report['scale']:,} leagues, {report['database']['size']}, PostgreSQL {report['postgres']}, "
+        f"{report['cpus']} CPUs, commit {report['commit']}, {report['date']}; "
+        f"process baseline {report['baseline_rss_mb']} MB",
+        "",
+        "| job | S | status | wall time (s) | peak RSS (MB) | rows | reference (s) | reference rows | ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["jobs"]:
+        ref = r["reference"]
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x"
+        lines.append(
+            f"| {r['job']} | {r['scale']:,} | {r['status']} | {num(r['seconds'])} | {num(r['peak_rss_mb'], 0)} | "
+            f"{num(r['rows'])} | {num(ref['seconds'], 3)} | {num(ref['rows'])} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1000, help="leagues (S); default 1000")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "bench-results", help="folder of the JSON and logs"
+    )
+    parser.add_argument(
+        "--jobs", help=f"comma-separated subset of the covered jobs (in this order): {','.join(COVERED)}"
+    )
+    parser.add_argument(
+        "--max-job-seconds",
+        type=float,
+        help="kill a job after this long (default: its own execution timeout from the registry)",
+    )
+    args = parser.parse_args(argv)
+    jobs = COVERED
+    if args.jobs:
+        chosen = [j.strip() for j in args.jobs.split(",") if j.strip()]
+        unknown = [j for j in chosen if j not in REFERENCES]
+        if unknown:
+            parser.error(f"not a covered job: {', '.join(unknown)}; covered: {', '.join(COVERED)}")
+        jobs = tuple(j for j in COVERED if j in chosen)
+    from tests.support.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        report = run_bench(server, args.scale, args.out, jobs, args.max_job_seconds)
+    finally:
+        server.stop()
+    failed = [r["job"] for r in report["jobs"] if r["status"] != "completed"]
+    if failed:
+        log(f"bench: jobs not completed: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The benchmark (`make bench`) at a small S, so that it never rots.
+
+It runs the whole bench: the generator, every covered job through `fantasy-jobs run` in its own
+process and every SQL reference on a copy of the database. It checks the JSON, that every job
+completed with work to do, and that the generator's row counts follow from S. No wall time is
+asserted: this is a benchmark's smoke test, not a timed test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.generate import ROSTER, expected_counts, league_kind, teams_in_league
+from bench.run import COVERED, NOT_COVERED, run_bench
+from fantasy_jobs.registry import JOBS
+
+SCALE = 20
+
+
+@pytest.fixture(scope="module")
+def bench(postgres, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    return run_bench(postgres, SCALE, out), out
+
+
+def test_generated_rows_follow_from_the_scale(bench):
+    report, _ = bench
+    rows = report["database"]["rows"]
+    assert rows["leagues"] == SCALE
+    drafted_teams = sum(teams_in_league(i) for i in range(1, SCALE + 1) if league_kind(i) != "drafting")
+    assert rows["drafted_roster_slots"] == drafted_teams * len(ROSTER) == drafted_teams * 13
+    assert rows["notifications"] == 50 * SCALE
+    assert rows["cache_entries"] == 100 * SCALE
+    assert 10 * SCALE <= rows["fantasy_teams"] <= 12 * SCALE
+    for table, expected in expected_counts(SCALE).items():
+        assert rows[table] == expected, table
+    # every path has data: moves and trades beyond the draft, weekly history, box scores
+    assert rows["roster_slots"] > rows["drafted_roster_slots"]
+    assert rows["trade_items"] == 2 * rows["trades"] > 0
+    assert rows["team_week_scores"] > 0 and rows["weekly_bonuses"] > 0
+    assert rows["player_game_stats"] > 20 * rows["games"]
+
+
+def test_every_covered_job_completed_with_work_and_a_reference(bench):
+    report, _ = bench
+    assert [r["job"] for r in report["jobs"]] == list(COVERED)
+    assert set(COVERED) | set(NOT_COVERED) == {job.id for job in JOBS}
+    for result in report["jobs"]:
+        job = result["job"]
+        assert result["exit_code"] == 0 and result["status"] == "completed", result
+        assert result["rows"] > 0, job  # the generated data gives every covered job work
+        assert result["reference"]["error"] is None, result["reference"]
+        assert result["reference"]["rows"] > 0, job
+        assert result["peak_rss_mb"] >= report["baseline_rss_mb"] > 0
+        assert result["seconds"] is not None and result["ratio"] is not None
+    by_job = {r["job"]: r for r in report["jobs"]}
+    # where job and reference count the same thing, they do the same work on the same rows
+    for job in ("calculate_fantasy_scores", "cache_cleanup", "process_notifications", "reset_weekly_moves"):
+        assert by_job[job]["rows"] == by_job[job]["reference"]["rows"], job
+
+
+def test_results_are_written_as_json(bench):
+    report, out = bench
+    written = json.loads((out / f"bench-S{SCALE}.json").read_text())
+    assert written["scale"] == SCALE
+    assert {"date", "commit", "postgres", "database", "generation", "baseline_rss_mb", "jobs"} <= set(written)
+    assert {"job", "scale", "seconds", "peak_rss_mb", "rows", "reference", "ratio"} <= set(written["jobs"][0])
+    assert written["generation"]["tables"]["leagues"]["rows"] == SCALE
+    assert len(written["jobs"]) == len(report["jobs"])
