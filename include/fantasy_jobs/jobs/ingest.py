@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from fantasy_jobs import settings
 from fantasy_jobs.alerts import send_slack
@@ -36,6 +37,7 @@ from fantasy_jobs.espn.models import (
     convert,
     parse,
 )
+from fantasy_jobs.jobs.scoring import score_games, shorten
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import (
     BOX_SCORE_COLUMNS,
@@ -668,7 +670,8 @@ def update_player_profiles(ctx: JobContext) -> JobResult:
 
 
 def live_game_check(ctx: JobContext) -> JobResult:
-    """While a game is live or tips off within the hour: its live box score, not final."""
+    """While a game is live or tips off within the hour: its live box score, not final, then the
+    provisional fantasy points of those lines and the team week totals they change (scoring.score_games)."""
     now = ctx.now
     with ctx.engine.connect() as conn:
         from_db = set(
@@ -733,6 +736,31 @@ def live_game_check(ctx: JobContext) -> JobResult:
                 # A game ESPN calls final stays in_progress here: ingest_player_stats makes it and its lines final.
                 status = "in_progress" if game.status == "final" else None
                 written += write_box_score(conn, game, lines, final=False, status=status)
+            espn_ids = [game.espn_id for game, lines, _ in summaries if lines]
+            game_ids = list(conn.execute(select(Game.id).where(Game.espn_id.in_(espn_ids))).scalars())
         for _, lines, call in summaries:
             call.rows = len(lines)  # counted once committed
-    return JobResult(written, f"live box scores of {len(summaries)} games: {written} rows written")
+    # The box scores are committed (and logged) first: a failure while scoring them loses no stat
+    # line, and the points are derived data the next run or the nightly chain recomputes.
+    summary = f"live box scores of {len(summaries)} games: {written} rows written"
+    try:
+        scored = score_games(ctx, game_ids)
+    except SQLAlchemyError as exc:
+        raise RuntimeError(
+            f"{summary}; scoring them failed (the box scores are kept): {shorten(str(getattr(exc, 'orig', exc)))}"
+        ) from exc
+    summary += f"; {scored.points} fantasy_points rows and {scored.team_weeks} team weeks written"
+    details = {
+        "games": sorted(espn_ids),
+        "box_score_rows": written,
+        "fantasy_points_rows": scored.points,
+        "team_week_rows": scored.team_weeks,
+        "profiles": scored.profiles,
+        "skipped_leagues": scored.skipped_leagues,
+    }
+    if scored.failed_profiles:
+        raise RuntimeError(
+            f"{summary}; {len(scored.failed_profiles)} profile(s) failed: "
+            + "; ".join(scored.failed_profiles)
+        )
+    return JobResult(written + scored.points + scored.team_weeks, summary, details)

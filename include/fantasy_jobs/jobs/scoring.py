@@ -135,14 +135,31 @@ def assign_fantasy_weeks(conn) -> int:
     return len(changes)
 
 
-def score_profile(conn, profile_id: int, key: str, weights: dict[str, float], now) -> int:
-    """Fantasy points of every stat line of the seasons its leagues play, under one profile; returns rows written."""
+SCORED_GAMES_TABLE = "tmp_scored_games"
+"""The games a live run scores (game_id: the few live games, not data-sized): with
+`only_listed_games`, score_profile and total_team_weeks join it instead of scoring the season."""
+LISTED_GAMES = f" AND g.id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})"
+LISTED_TEAM_WEEKS = f"""
+      AND fp.week IN (SELECT lg.fantasy_week FROM games lg WHERE lg.id IN (SELECT game_id FROM {SCORED_GAMES_TABLE}))
+      AND rs.fantasy_team_id IN (
+        SELECT lrs.fantasy_team_id FROM roster_slots lrs JOIN player_game_stats ls ON ls.player_id = lrs.player_id
+        WHERE ls.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE}))"""
+"""The team weeks a listed game can change: its weeks, for teams that roster one of its players
+(whole weeks of those teams are summed, so each total is complete)."""
+
+
+def score_profile(
+    conn, profile_id: int, key: str, weights: dict[str, float], now, *, only_listed_games: bool = False
+) -> int:
+    """Fantasy points of every stat line of the seasons its leagues play (or only of the games in
+    SCORED_GAMES_TABLE), under one profile; returns rows written."""
     dialect = conn.dialect.name
     statement = text(f"""
         INSERT INTO fantasy_points (profile_id, player_id, game_id, week, points, is_final, updated_at)
         SELECT :profile_id, s.player_id, s.game_id, g.fantasy_week, {scoring.points_sql(weights, "s")}, s.is_final, :now
         FROM player_game_stats s JOIN games g ON g.id = s.game_id
         WHERE g.season IN (SELECT season FROM {RULES_TABLE} WHERE weights_hash = :key) AND g.fantasy_week IS NOT NULL
+          {LISTED_GAMES if only_listed_games else ""}
         ON CONFLICT (profile_id, player_id, game_id) DO UPDATE
         SET points = excluded.points, week = excluded.week, is_final = excluded.is_final, updated_at = excluded.updated_at
         WHERE {differs(dialect, "fantasy_points.points", "excluded.points")}
@@ -169,10 +186,14 @@ STARTER_POINTS = f"""
 Shared by the scoring job and the data-quality score check."""
 
 
-def total_team_weeks(conn, now) -> int:
-    """team_week_scores.points from STARTER_POINTS for the leagues in RULES_TABLE, rewritten only where the total changed."""
+def total_team_weeks(conn, now, *, only_listed_games: bool = False) -> int:
+    """team_week_scores.points from STARTER_POINTS for the leagues in RULES_TABLE (or only the team
+    weeks the games in SCORED_GAMES_TABLE change), rewritten only where the total changed."""
     dialect = conn.dialect.name
-    computed = STARTER_POINTS.format(league_filter=f"AND l.id IN (SELECT league_id FROM {RULES_TABLE})")
+    league_filter = f"AND l.id IN (SELECT league_id FROM {RULES_TABLE})"
+    computed = STARTER_POINTS.format(
+        league_filter=league_filter + (LISTED_TEAM_WEEKS if only_listed_games else "")
+    )
     statement = text(f"""
         INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
         SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2), 0, :now
@@ -194,6 +215,86 @@ def link_league_profiles(conn, now) -> int:
         WHERE league_profiles.profile_id <> excluded.profile_id
     """).bindparams(bindparam("now", type_=UtcDateTime()))
     return conn.execute(statement, {"now": now}).rowcount
+
+
+def score_profiles(
+    ctx: JobContext, conn, profiles: dict[str, dict[str, float]], now, *, only_listed_games: bool = False
+) -> tuple[int, list[str]]:
+    """The profiles stored and linked to the leagues in RULES_TABLE, then each profile's points under
+    its own savepoint: a profile that fails is rolled back alone and its leagues are dropped from
+    RULES_TABLE (not totalled). Returns (fantasy_points rows written, the failed profiles named)."""
+    written, failed = 0, []
+    upsert(
+        conn,
+        ScoringProfile,
+        [{"weights_hash": h, "weights": w} for h, w in profiles.items()],
+        ["weights_hash"],
+        touch=None,
+        update=False,
+    )
+    link_league_profiles(conn, now)
+    profile_ids = dict(conn.execute(select(ScoringProfile.weights_hash, ScoringProfile.id)).all())
+    for number, (key, weights) in enumerate(profiles.items(), 1):
+        try:
+            with conn.begin_nested():
+                rows = score_profile(
+                    conn, profile_ids[key], key, weights, now, only_listed_games=only_listed_games
+                )
+        except DBAPIError as exc:  # this profile only: its leagues keep yesterday's totals
+            failed.append(f"profile {key[:10]}: {type(exc.orig).__name__}: {shorten(str(exc.orig))}")
+            ctx.log.error(
+                "profile %d/%d (%s) failed, its leagues are not totalled: %s",
+                number,
+                len(profiles),
+                key[:10],
+                shorten(str(exc.orig)),
+            )
+            conn.execute(text(f"DELETE FROM {RULES_TABLE} WHERE weights_hash = :key"), {"key": key})
+            continue
+        written += rows
+        ctx.log.info(
+            "profile %d/%d (%s): %d fantasy_points rows written", number, len(profiles), key[:10], rows
+        )
+    return written, failed
+
+
+@dataclass
+class GamesScored:
+    """What score_games wrote and what it left out."""
+
+    points: int  # fantasy_points rows written
+    team_weeks: int  # team_week_scores rows written
+    leagues: int
+    profiles: int
+    skipped_leagues: list[str]  # bad scoring settings (calculate_fantasy_scores alerts on them daily)
+    failed_profiles: list[str]
+
+
+def score_games(ctx: JobContext, game_ids: list[int]) -> GamesScored:
+    """Fantasy points of these games' stat lines under every profile in use (is_final as the lines
+    are) and the week totals of the teams they change, in one transaction of their own.
+
+    For live_game_check: `game_ids` are the few live games (a bounded list, not data-sized) and go
+    into SCORED_GAMES_TABLE; the rules, statements and savepoints are calculate_fantasy_scores' own,
+    so the live points equal the points the nightly chain computes from the same lines."""
+    now = utcnow()
+    with ctx.engine.begin() as conn:
+        rules = load_league_rules(ctx, conn, SCORED_STATUSES)
+        scored = GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
+        if not game_ids or not rules.profiles:
+            return scored
+        create_temp_table(conn, SCORED_GAMES_TABLE, "game_id BIGINT PRIMARY KEY")
+        conn.execute(
+            text(f"INSERT INTO {SCORED_GAMES_TABLE} (game_id) VALUES (:game_id)"),
+            [{"game_id": game_id} for game_id in sorted(set(game_ids))],
+        )
+        analyze(conn, SCORED_GAMES_TABLE)
+        assign_fantasy_weeks(conn)
+        scored.points, scored.failed_profiles = score_profiles(
+            ctx, conn, rules.profiles, now, only_listed_games=True
+        )
+        scored.team_weeks = total_team_weeks(conn, now, only_listed_games=True)
+    return scored
 
 
 def calculate_fantasy_scores(ctx: JobContext) -> JobResult:
@@ -218,35 +319,7 @@ def calculate_fantasy_scores(ctx: JobContext) -> JobResult:
                 {"profiles": len(profiles), "skipped_leagues": problems},
             )
         weeks = assign_fantasy_weeks(conn)
-        upsert(
-            conn,
-            ScoringProfile,
-            [{"weights_hash": h, "weights": w} for h, w in profiles.items()],
-            ["weights_hash"],
-            touch=None,
-            update=False,
-        )
-        link_league_profiles(conn, now)
-        profile_ids = dict(conn.execute(select(ScoringProfile.weights_hash, ScoringProfile.id)).all())
-        for number, (key, weights) in enumerate(profiles.items(), 1):
-            try:
-                with conn.begin_nested():
-                    rows = score_profile(conn, profile_ids[key], key, weights, now)
-            except DBAPIError as exc:  # this profile only: its leagues keep yesterday's totals
-                failed.append(f"profile {key[:10]}: {type(exc.orig).__name__}: {shorten(str(exc.orig))}")
-                ctx.log.error(
-                    "profile %d/%d (%s) failed, its leagues are not totalled: %s",
-                    number,
-                    len(profiles),
-                    key[:10],
-                    shorten(str(exc.orig)),
-                )
-                conn.execute(text(f"DELETE FROM {RULES_TABLE} WHERE weights_hash = :key"), {"key": key})
-                continue
-            written += rows
-            ctx.log.info(
-                "profile %d/%d (%s): %d fantasy_points rows written", number, len(profiles), key[:10], rows
-            )
+        written, failed = score_profiles(ctx, conn, profiles, now)
         analyze(conn, "fantasy_points", "league_profiles")
         totals = total_team_weeks(conn, now)
         written += totals
