@@ -44,7 +44,7 @@ NOT_COVERED = {
     "ingest_teams": "reads ESPN; its work is a few hundred upserts that do not grow with leagues",
     "ingest_player_stats": "reads ESPN; a few days of box scores, independent of leagues",
     "ingest_standings": "reads ESPN; 15 rows",
-    "live_game_check": "reads ESPN; one live box score",
+    "live_game_check": "reads ESPN; scores only the few live games' lines (through the nightly's statements)",
     "update_player_profiles": "reads ESPN; ~180 players",
     "backup_database": "pg_dump of the whole database: bounded by disk speed, not by the job's code",
     "verify_backup_restore": "pg_restore of the newest backup: bounded by disk speed, not by the job's code",

@@ -252,7 +252,17 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="live_game_check",
-        writes=("teams", "games", "players", "player_game_stats", "stat_corrections", "ingest_logs"),
+        writes=(
+            "teams",
+            "games",
+            "players",
+            "player_game_stats",
+            "scoring_profiles",
+            "league_profiles",
+            "fantasy_points",
+            "team_week_scores",
+            "ingest_logs",
+        ),
         name="Live game check",
         group="frequent",
         area="ingest",
