@@ -13,7 +13,6 @@ a mismatch fails the job at once (no retry can fix it) with one Slack message.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import sqlite3
 import tempfile
@@ -26,7 +25,7 @@ from sqlalchemy import select, text, update
 
 from fantasy_jobs.db import make_engine, session_scope
 from fantasy_jobs.errors import JobSkipped, PermanentJobError
-from fantasy_jobs.jobs.backup import _pg_environment, _pg_tools, run_tied, table_counts
+from fantasy_jobs.jobs.backup import _pg_environment, _pg_tools, _sha256, run_tied, table_counts
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import Backup, utcnow
 
@@ -65,14 +64,6 @@ def local_copy(path: str) -> Iterator[Path]:
         with ObjectStoragePath(path).open("rb") as source, local.open("wb") as target:
             shutil.copyfileobj(source, target, length=1024 * 1024)
         yield local
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _autocommit(engine):
