@@ -191,17 +191,23 @@ def run_bench(
     out_dir.mkdir(parents=True, exist_ok=True)
     logs = out_dir / "logs"
     logs.mkdir(exist_ok=True)
-    database = server.create_database(f"bench_s{scale}")
-    dsn = psycopg_dsn(server, database)
-    engine = make_engine(server.url(database))
-    create_all(engine)
-    engine.dispose()
-    log(f"bench: S = {scale} leagues into database {database} on port {server.port}")
-    started = time.perf_counter()
-    generation = generate(dsn, scale, log)
-    generation_seconds = round(time.perf_counter() - started, 1)
+    database = kept_database(server, scale) if server.existing else None
+    if database:
+        dsn = psycopg_dsn(server, database)
+        log(f"bench: resuming database {database} as the previous run left it (no generation)")
+        generation, generation_seconds = "resumed: the database as a previous run left it", None
+    else:
+        database = server.create_database(f"bench_s{scale}")
+        dsn = psycopg_dsn(server, database)
+        engine = make_engine(server.url(database))
+        create_all(engine)
+        engine.dispose()
+        log(f"bench: S = {scale} leagues into database {database} on port {server.port}")
+        started = time.perf_counter()
+        generation = generate(dsn, scale, log)
+        generation_seconds = round(time.perf_counter() - started, 1)
     counts = count_rows(dsn)
-    log(f"generate: done in {generation_seconds:.1f} s: {counts}")
+    log(f"database: {counts}" if generation_seconds is None else f"generate: done in {generation_seconds:.1f} s: {counts}")
     with psycopg.connect(dsn) as conn:
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
         pg_version = conn.execute("SHOW server_version").fetchone()[0]
@@ -301,6 +307,23 @@ def run_bench(
     return report
 
 
+def kept_database(server, scale: int) -> str | None:
+    """The bench database of scale `scale` in a kept cluster (`--resume`), dropping a leftover copy."""
+    import psycopg
+
+    with psycopg.connect(psycopg_dsn(server, "postgres"), autocommit=True) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY oid", (f"bench_s{scale}_%",)
+            )
+        ]
+        for name in (n for n in names if n.endswith("_ref")):
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    names = [n for n in names if not n.endswith("_ref")]
+    return names[-1] if names else None
+
+
 def write_report(out_dir: Path, report: dict) -> Path:
     path = out_dir / f"bench-S{report['scale']}.json"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -345,7 +368,21 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="kill a job after this long (default: its own execution timeout from the registry)",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the PostgreSQL cluster (and its generated database) after the run; prints its folder",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="FOLDER",
+        help="start a cluster kept by --keep and run the jobs on its database as it was left (no generation): "
+        "jobs earlier in the order have already changed it",
+    )
     args = parser.parse_args(argv)
+    if args.resume and not (args.resume / "data" / "PG_VERSION").exists():
+        parser.error(f"--resume {args.resume}: not a kept PostgreSQL cluster (no data/PG_VERSION)")
     jobs = COVERED
     if args.jobs:
         chosen = [j.strip() for j in args.jobs.split(",") if j.strip()]
@@ -355,11 +392,14 @@ def main(argv: list[str] | None = None) -> int:
         jobs = tuple(j for j in COVERED if j in chosen)
     from tests.support.postgres import PostgresServer
 
-    server = PostgresServer().start()
+    server = PostgresServer(args.resume).start()
+    server.keep = bool(args.keep or args.resume)
     try:
         report = run_bench(server, args.scale, args.out, jobs, args.max_job_seconds)
     finally:
         server.stop()
+        if server.keep:
+            log(f"bench: cluster kept in {server.root}; next: python -m bench.run --scale {args.scale} --resume {server.root}")
     failed = [r["job"] for r in report["jobs"] if r["status"] != "completed"]
     if failed:
         log(f"bench: jobs not completed: {', '.join(failed)}")

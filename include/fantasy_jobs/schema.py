@@ -466,6 +466,9 @@ class LeagueScoringTrend(Base):
     median_points: Mapped[float | None] = mapped_column(Float)
     stddev_points: Mapped[float | None] = mapped_column(Float)
     change_from_previous: Mapped[float | None] = mapped_column(Float)
+    # A fingerprint of the week's team scores (PostgreSQL path): when it is unchanged, the league's power
+    # rankings from this week on need no recomputing (league_analytics).
+    scores_digest: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = _updated()
 
 

@@ -34,20 +34,24 @@ def postgres_bin_dir() -> Path | None:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
+        """A new server in a fresh temporary folder, or (with `root`) the kept cluster in that folder."""
         bin_dir = postgres_bin_dir()
         if bin_dir is None:
             raise RuntimeError(
                 "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)"
             )
         self.bin = bin_dir
-        self.root = Path(tempfile.mkdtemp(prefix="fantasy-pg-"))
+        self.existing = root is not None
+        self.keep = False
+        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="fantasy-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
         self.run_as = None
         if os.geteuid() == 0:
             self.run_as = "postgres" if _user_exists("postgres") else "nobody"
-            shutil.chown(self.root, self.run_as)
+            if not self.existing:
+                shutil.chown(self.root, self.run_as)
         self._counter = 0
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
@@ -57,6 +61,23 @@ class PostgresServer:
         return subprocess.run(command, capture_output=True, text=True, check=True, cwd=self.root)
 
     def start(self) -> PostgresServer:
+        if not self.existing:
+            self._init()
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
+        return self
+
+    def _init(self) -> None:
         pwfile = self.root / "pw"
         pwfile.write_text(PASSWORD)
         if self.run_as:
@@ -74,24 +95,14 @@ class PostgresServer:
             "UTF8",
             "--locale=C",
         )
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        self._run(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "start",
-        )
-        return self
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+            self._run(
+                str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast" if self.keep else "immediate", "-w", "stop"
+            )
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{database}"

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, text
 
 from fantasy_jobs import scoring
 from fantasy_jobs.db import upsert
+from fantasy_jobs.jobs.scoring import analyze, create_temp_table
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import UtcDateTime, utcnow
 from fantasy_jobs.stats import round_half_up, summarize
@@ -246,17 +247,43 @@ SCORED_WEEKS = """
 """The team weeks league_analytics reads: leagues active or completed, weeks up to the run's week."""
 
 PG = "postgresql"
+DIGEST_VERSION = 1
+"""Part of every scores digest: raise it when the rankings formula changes, so every league is ranked again."""
+DIGEST_SQL = (
+    "CAST(SUM(hashint8extended(tws.fantasy_team_id, hashfloat8extended(tws.points, "
+    f"hashfloat8extended(COALESCE(tws.bonus_points, 0), {DIGEST_VERSION})))) AS TEXT)"
+)
+"""An order-free fingerprint of a league week's team scores (team, points, bonus): what its rankings
+and those of every later week are computed from."""
+
+WEEKS_TABLE = "tmp_league_weeks"
+DIRTY_TABLE = "tmp_rank_leagues"
+
 TRENDS_SQL = f"""
     SELECT league_id, week, teams, mean_points, median_points, stddev_points,
-           {round_sql("mean_points - LAG(mean_points) OVER (PARTITION BY league_id ORDER BY week)", 4, PG)}
-             AS change_from_previous
-    FROM (SELECT league_id, week, COUNT(*) AS teams,
-                 {round_sql("AVG(points)", 4, PG)} AS mean_points,
-                 {round_sql("percentile_cont(0.5) WITHIN GROUP (ORDER BY points)", 4, PG)} AS median_points,
-                 {round_sql("stddev_samp(points)", 4, PG)} AS stddev_points
-          FROM ({SCORED_WEEKS}) AS scored GROUP BY league_id, week) AS weekly
+           {round_sql("mean_points - LAG(mean_points) OVER league_weeks", 4, PG)} AS change_from_previous,
+           scores_digest, LAG(week) OVER league_weeks AS previous_week
+    FROM (SELECT tws.league_id, tws.week, COUNT(*) AS teams,
+                 {round_sql("AVG(tws.points)", 4, PG)} AS mean_points,
+                 {round_sql("percentile_cont(0.5) WITHIN GROUP (ORDER BY tws.points)", 4, PG)} AS median_points,
+                 {round_sql("stddev_samp(tws.points)", 4, PG)} AS stddev_points,
+                 {DIGEST_SQL} AS scores_digest
+          FROM ({SCORED_WEEKS}) AS tws GROUP BY tws.league_id, tws.week) AS weekly
+    WINDOW league_weeks AS (PARTITION BY league_id ORDER BY week)
 """
-"""scoring_trends() in PostgreSQL's words: the same numbers, computed where the rows are."""
+"""scoring_trends() in PostgreSQL's words (the same numbers, computed where the rows are), with each
+league week's scores digest and the league's previous scored week."""
+
+DIRTY_SQL = f"""
+    SELECT w.league_id, MIN(w.week) AS first_week, MIN(COALESCE(w.previous_week, w.week)) AS rank_from
+    FROM {WEEKS_TABLE} w
+    LEFT JOIN league_scoring_trends t ON t.league_id = w.league_id AND t.week = w.week
+    WHERE t.scores_digest IS DISTINCT FROM w.scores_digest
+    GROUP BY w.league_id
+"""
+"""Leagues with a week whose scores changed since the rankings were stored (or never ranked): their
+rankings are written from `first_week` on, ranked from the week before it (`rank_from`) so that
+previous_rank is known. Earlier weeks are only read, as the season so far."""
 
 _D = "DOUBLE PRECISION"
 _SCORE = (
@@ -267,7 +294,8 @@ _SCORE = (
 )
 RANKINGS_SQL = f"""
     WITH scores AS (
-        SELECT league_id, week, fantasy_team_id, points + bonus_points AS total FROM ({SCORED_WEEKS}) AS scored
+        SELECT tws.league_id, tws.week, tws.fantasy_team_id, tws.points + tws.bonus_points AS total
+        FROM ({SCORED_WEEKS}) AS tws JOIN {DIRTY_TABLE} d ON d.league_id = tws.league_id
     ),
     grid AS (  -- every team seen so far, in every later week of its league (power_rankings() ranks them all)
         SELECT lw.league_id, lw.week, f.fantasy_team_id, s.total
@@ -284,10 +312,15 @@ RANKINGS_SQL = f"""
                SUM(COALESCE(total, 0)) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week
                                              ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS recent,
                COUNT(total) OVER so_far AS n,
-               {round_sql("AVG(total) OVER so_far", 4, PG)} AS mean4,
-               {round_sql("stddev_samp(total) OVER so_far", 4, PG)} AS sd4
+               AVG(total) OVER so_far AS mean,
+               stddev_samp(total) OVER so_far AS sd
         FROM grid
         WINDOW so_far AS (PARTITION BY league_id, fantasy_team_id ORDER BY week ROWS UNBOUNDED PRECEDING)
+    ),
+    ranked_weeks AS (  -- past weeks are only the season so far: ranked again from rank_from on, no earlier
+        SELECT r.*, d.first_week, {round_sql("r.mean", 4, PG)} AS mean4, {round_sql("r.sd", 4, PG)} AS sd4
+        FROM running r JOIN {DIRTY_TABLE} d ON d.league_id = r.league_id
+        WHERE r.week >= d.rank_from
     ),
     steady AS (
         SELECT *,
@@ -295,7 +328,7 @@ RANKINGS_SQL = f"""
                     ELSE GREATEST(CAST(0 AS {_D}), CAST(1 AS {_D}) - sd4 / mean4) END AS steadiness,
                COALESCE(NULLIF(MAX(season) OVER league_week, 0), 1) AS best_season,
                COALESCE(NULLIF(MAX(recent) OVER league_week, 0), 1) AS best_recent
-        FROM running
+        FROM ranked_weeks
         WINDOW league_week AS (PARTITION BY league_id, week)
     ),
     scored AS (
@@ -306,15 +339,20 @@ RANKINGS_SQL = f"""
                ROW_NUMBER() OVER (PARTITION BY league_id, week ORDER BY score DESC, season DESC, fantasy_team_id)
                  AS rank
         FROM scored
+    ),
+    with_previous AS (
+        SELECT *, LAG(rank) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week) AS previous_rank
+        FROM ranked
     )
-    SELECT league_id, week, fantasy_team_id, score, rank,
-           LAG(rank) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week) AS previous_rank,
+    SELECT league_id, week, fantasy_team_id, score, rank, previous_rank,
            {round_sql("season", 2, PG)} AS season_points,
            {round_sql("recent", 2, PG)} AS recent_points,
            {round_sql("steadiness", 4, PG)} AS consistency
-    FROM ranked
+    FROM with_previous
+    WHERE week >= first_week
 """
-"""power_rankings() in PostgreSQL's words: window functions over each team's weeks so far."""
+"""power_rankings() in PostgreSQL's words, for the leagues in DIRTY_TABLE: window functions over each
+team's weeks so far; only the weeks from the first changed one are ranked and written."""
 
 TREND_COLUMNS = ("teams", "mean_points", "median_points", "stddev_points", "change_from_previous")
 RANKING_COLUMNS = ("score", "rank", "previous_rank", "season_points", "recent_points", "consistency")
@@ -323,11 +361,44 @@ LEAGUE_WEEKS = (
 )
 
 
-def store_in_sql(conn, week: int) -> int:
-    """Trends and rankings computed and written by PostgreSQL: memory stays flat however many leagues."""
-    written = upsert_select(
-        conn, "league_scoring_trends", ("league_id", "week"), TREND_COLUMNS, TRENDS_SQL, {"week": week}
+def store_in_sql(conn, week: int, log=None) -> int:
+    """Trends and rankings computed and written by PostgreSQL: memory stays flat however many leagues.
+
+    Trends are computed for every league week (one grouped pass); power rankings only for the leagues
+    whose scores changed since they were ranked (a digest per league week, stored with its trend), and
+    there only from the first changed week on: past weeks' rankings are not recomputed every day."""
+    create_temp_table(
+        conn,
+        WEEKS_TABLE,
+        "league_id BIGINT NOT NULL, week INTEGER NOT NULL, teams INTEGER NOT NULL, mean_points DOUBLE PRECISION, "
+        "median_points DOUBLE PRECISION, stddev_points DOUBLE PRECISION, change_from_previous DOUBLE PRECISION, "
+        "scores_digest VARCHAR(40), previous_week INTEGER, PRIMARY KEY (league_id, week)",
     )
+    conn.execute(text(f"INSERT INTO {WEEKS_TABLE} {TRENDS_SQL}"), {"week": week})
+    create_temp_table(
+        conn, DIRTY_TABLE, "league_id BIGINT PRIMARY KEY, first_week INTEGER NOT NULL, rank_from INTEGER NOT NULL"
+    )
+    analyze(conn, WEEKS_TABLE)
+    conn.execute(text(f"INSERT INTO {DIRTY_TABLE} {DIRTY_SQL}"))
+    analyze(conn, DIRTY_TABLE)
+    dirty, weeks = conn.execute(
+        text(
+            f"SELECT COUNT(DISTINCT d.league_id), COUNT(*) FROM {DIRTY_TABLE} d "
+            f"JOIN {WEEKS_TABLE} w ON w.league_id = d.league_id AND w.week >= d.first_week"
+        )
+    ).one()
+    if log is not None:
+        log.info("power rankings: %s league(s) with changed scores, %s league week(s) to rank", dirty, weeks)
+    written = upsert_select(
+        conn,
+        "league_scoring_trends",
+        ("league_id", "week"),
+        (*TREND_COLUMNS, "scores_digest"),
+        f"SELECT league_id, week, {', '.join((*TREND_COLUMNS, 'scores_digest'))} FROM {WEEKS_TABLE}",
+        {},
+    )
+    if not dirty:
+        return written
     return written + upsert_select(
         conn,
         "power_rankings",
@@ -366,7 +437,7 @@ def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
         league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
         if ctx.dry_run:
             return JobResult(league_weeks, f"dry run: would analyse {league_weeks} league weeks")
-        written = (store_in_sql if in_sql else store_in_python)(conn, week)
+        written = store_in_sql(conn, week, ctx.log) if in_sql else store_in_python(conn, week)
         written += store_trade_impacts(conn, ctx.now)
     summary = f"{league_weeks} league weeks (trends, power rankings) and trade impacts: {written} rows new or changed"
     ctx.log.info("%s (computed in %s)", summary, "SQL" if in_sql else "Python")

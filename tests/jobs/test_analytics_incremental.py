@@ -1,0 +1,111 @@
+"""league_analytics on PostgreSQL ranks again only what changed (issue 14, item 7).
+
+Each league week's trend row keeps a digest of its team scores; a run ranks only the leagues with a
+changed week, and only from that week on. The rows it leaves alone and the rows it rewrites must
+equal what a full recompute gives.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from fantasy_jobs.jobs import analytics
+from fantasy_jobs.timeutil import fantasy_week
+from tests.support.jobs import run_job
+
+DAILY = datetime(2026, 6, 29, 8, 0, tzinfo=UTC)
+MONDAYS = (datetime(2026, 6, 15, 9, 59, tzinfo=UTC), datetime(2026, 6, 22, 9, 59, tzinfo=UTC))
+RANKINGS = "SELECT league_id, week, fantasy_team_id, score, rank, previous_rank, season_points, recent_points, consistency FROM power_rankings ORDER BY 1, 2, 3"
+
+
+def rankings(conn) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(text(RANKINGS))]
+
+
+def ranking_stamps(conn) -> dict[tuple, datetime]:
+    """(league, week, team) -> updated_at: which rows a run rewrote."""
+    return {
+        (r.league_id, r.week, r.fantasy_team_id): r.updated_at
+        for r in conn.execute(text("SELECT league_id, week, fantasy_team_id, updated_at FROM power_rankings"))
+    }
+
+
+def full_recompute(engine) -> list[tuple]:
+    """The rankings from scratch on the same scores (nothing stored to compare digests with), rolled back."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(text("DELETE FROM league_scoring_trends"))
+        conn.execute(text("DELETE FROM power_rankings"))
+        analytics.store_in_sql(conn, fantasy_week(DAILY))
+        rows = rankings(conn)
+        transaction.rollback()
+    return rows
+
+
+@pytest.fixture
+def scored(demo_engine):
+    run_job(demo_engine, "calculate_fantasy_scores", DAILY)
+    for monday in MONDAYS:
+        run_job(demo_engine, "calculate_bonuses", monday)
+    run_job(demo_engine, "league_analytics", DAILY)
+    return demo_engine
+
+
+def change_score(engine, *, newest: bool) -> tuple[int, int]:
+    """Add 7.5 points to one team's newest (or oldest) scored week; returns (league, week)."""
+    with engine.begin() as conn:
+        league, week, team = conn.execute(
+            text(
+                "SELECT league_id, week, fantasy_team_id FROM team_week_scores "
+                f"ORDER BY week {'DESC' if newest else 'ASC'}, league_id, fantasy_team_id LIMIT 1"
+            )
+        ).one()
+        conn.execute(
+            text("UPDATE team_week_scores SET points = points + 7.5 WHERE fantasy_team_id = :t AND week = :w"),
+            {"t": team, "w": week},
+        )
+    return league, week
+
+
+@pytest.mark.parametrize("demo_engine", ["postgresql"], indirect=True)
+def test_a_second_run_with_nothing_changed_ranks_nothing(scored, caplog):
+    with scored.connect() as conn:
+        before, stamps = rankings(conn), ranking_stamps(conn)
+        weeks = conn.scalar(text("SELECT COUNT(*) FROM league_scoring_trends"))
+    assert before and weeks
+    caplog.set_level(logging.INFO)
+    result = run_job(scored, "league_analytics", DAILY)
+    with scored.connect() as conn:
+        assert rankings(conn) == before
+        assert ranking_stamps(conn) == stamps
+    assert "0 league(s) with changed scores, 0 league week(s) to rank" in caplog.text
+    # trade impacts are the only rows it may still write, and they did not change either
+    assert result.rows_affected == 0
+
+
+@pytest.mark.parametrize("demo_engine", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("newest", [True, False], ids=["current-week", "past-week-correction"])
+def test_a_changed_week_reranks_its_league_from_that_week_only(scored, newest, caplog):
+    with scored.connect() as conn:
+        stamps = ranking_stamps(conn)
+    league, week = change_score(scored, newest=newest)
+    with scored.connect() as conn:
+        weeks_to_rank = conn.scalar(
+            text("SELECT COUNT(*) FROM league_scoring_trends WHERE league_id = :l AND week >= :w"),
+            {"l": league, "w": week},
+        )
+    caplog.set_level(logging.INFO)
+    run_job(scored, "league_analytics", DAILY)
+    assert f"1 league(s) with changed scores, {weeks_to_rank} league week(s) to rank" in caplog.text
+    with scored.connect() as conn:
+        after, new_stamps = rankings(conn), ranking_stamps(conn)
+    rewritten = {key for key, stamp in new_stamps.items() if stamp != stamps.get(key)}
+    assert rewritten, "the changed week's rankings were not recomputed"
+    assert {key[0] for key in rewritten} == {league}  # no other league touched
+    assert min(key[1] for key in rewritten) == week  # no earlier week touched
+    if not newest:  # a correction in the first week moves the season totals of every later week
+        assert len({key[1] for key in rewritten}) > 1
+    assert after == full_recompute(scored)  # and what it left alone is still right
