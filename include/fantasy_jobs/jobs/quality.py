@@ -102,12 +102,22 @@ def check_player_stats_consistency(conn) -> CheckResult:
 # --- 2. roster slots ------------------------------------------------------------------------
 
 FAR_FUTURE = "'9999-12-31'"
+SHARED_PLAYER_SLOTS = """
+    SELECT rs.id, rs.player_id, rs.fantasy_team_id, ft.league_id, rs.acquired_at, rs.released_at
+    FROM roster_slots rs JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+    JOIN (SELECT ft2.league_id, rs2.player_id FROM roster_slots rs2 JOIN fantasy_teams ft2 ON ft2.id = rs2.fantasy_team_id
+          GROUP BY ft2.league_id, rs2.player_id HAVING MIN(rs2.fantasy_team_id) <> MAX(rs2.fantasy_team_id)) shared
+      ON shared.league_id = ft.league_id AND shared.player_id = rs.player_id"""
+"""The slots of players that more than one team of a league has rostered (a trade, a drop and a pickup)."""
 ROSTER_RULES = {
+    # Pairs are sought only among the (league, player) pairs more than one team ever rostered (one
+    # grouped pass): a self-join of every slot on player would pair each slot with the player's slots
+    # in every league.
     "player_on_two_teams_of_a_league": f"""
-        SELECT b.id AS id FROM roster_slots a
-        JOIN fantasy_teams ta ON ta.id = a.fantasy_team_id
-        JOIN roster_slots b ON b.player_id = a.player_id AND b.id > a.id AND b.fantasy_team_id <> a.fantasy_team_id
-        JOIN fantasy_teams tb ON tb.id = b.fantasy_team_id AND tb.league_id = ta.league_id
+        SELECT b.id AS id
+        FROM ({SHARED_PLAYER_SLOTS}) a
+        JOIN ({SHARED_PLAYER_SLOTS}) b ON b.league_id = a.league_id AND b.player_id = a.player_id
+          AND b.id > a.id AND b.fantasy_team_id <> a.fantasy_team_id
         WHERE a.acquired_at < COALESCE(b.released_at, {FAR_FUTURE}) AND b.acquired_at < COALESCE(a.released_at, {FAR_FUTURE})""",
     "roster_over_league_size": """
         SELECT ft.id AS id FROM fantasy_teams ft JOIN leagues l ON l.id = ft.league_id
@@ -198,9 +208,14 @@ DRAFT_RULES = {
         SELECT draft_id AS id FROM draft_picks GROUP BY draft_id
         HAVING MIN(pick_number) <> 1 OR MAX(pick_number) <> COUNT(*)""",
     "player_drafted_once_per_league": """
-        SELECT b.id AS id FROM draft_picks a JOIN drafts da ON da.id = a.draft_id
-        JOIN draft_picks b ON b.player_id = a.player_id AND b.id > a.id
-        JOIN drafts db ON db.id = b.draft_id AND db.league_id = da.league_id""",
+        SELECT p.id AS id FROM (
+            SELECT dp.id, d.league_id, dp.player_id,
+                   MIN(dp.id) OVER (PARTITION BY d.league_id, dp.player_id) AS first_id
+            FROM draft_picks dp JOIN drafts d ON d.id = dp.draft_id
+            JOIN (SELECT d2.league_id, dp2.player_id FROM draft_picks dp2 JOIN drafts d2 ON d2.id = dp2.draft_id
+                  WHERE dp2.player_id IS NOT NULL GROUP BY d2.league_id, dp2.player_id HAVING COUNT(*) > 1) twice
+              ON twice.league_id = d.league_id AND twice.player_id = dp.player_id) p
+        WHERE p.id > p.first_id""",
     "current_pick_is_next_unmade": """
         SELECT d.id AS id FROM drafts d WHERE d.status = 'in_progress' AND d.current_pick IS DISTINCT FROM COALESCE(
           (SELECT MIN(p.pick_number) FROM draft_picks p WHERE p.draft_id = d.id AND p.player_id IS NULL),
