@@ -210,6 +210,9 @@ def run_bench(
     database = kept_database(server, scale) if server.existing else None
     if database:
         dsn = psycopg_dsn(server, database)
+        engine = make_engine(server.url(database))
+        create_all(engine)  # what `fantasy-jobs init-db` does after an upgrade: new columns, indexes
+        engine.dispose()
         log(f"bench: resuming database {database} as the previous run left it (no generation)")
         generation, generation_seconds = "resumed: the database as a previous run left it", None
     else:

@@ -70,6 +70,13 @@ SETTINGS: dict[str, Setting] = {
             "Target duration of one delete batch (cleanup_old_data, cache_cleanup): locks held about this long.",
         ),
         Setting(
+            "job_work_mem_mb",
+            256,
+            int,
+            "PostgreSQL work_mem (MB) of the set-based jobs' transactions (scoring, analytics, data quality): "
+            "their sorts and hashes stay in memory instead of spilling; 0 keeps the server's.",
+        ),
+        Setting(
             "notification_retention_days", 30, int, "Sent and dead notifications older than this are deleted."
         ),
         Setting("league_archive_days", 365, int, "Completed leagues older than this are archived."),

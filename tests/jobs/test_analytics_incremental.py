@@ -109,3 +109,20 @@ def test_a_changed_week_reranks_its_league_from_that_week_only(scored, newest, c
     if not newest:  # a correction in the first week moves the season totals of every later week
         assert len({key[1] for key in rewritten}) > 1
     assert after == full_recompute(scored)  # and what it left alone is still right
+
+
+def test_the_set_based_jobs_raise_work_mem_for_their_own_transaction_only(pg_engine, monkeypatch):
+    from fantasy_jobs.jobs.scoring import use_job_work_mem
+
+    with pg_engine.connect() as conn:
+        default = conn.scalar(text("SHOW work_mem"))
+        conn.commit()
+        with conn.begin():
+            use_job_work_mem(conn)
+            assert conn.scalar(text("SHOW work_mem")) == "256MB"
+        assert conn.scalar(text("SHOW work_mem")) == default  # SET LOCAL: gone with the transaction
+        conn.commit()
+        monkeypatch.setenv("FANTASY_JOB_WORK_MEM_MB", "0")
+        with conn.begin():
+            use_job_work_mem(conn)
+            assert conn.scalar(text("SHOW work_mem")) == default

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, text
 
 from fantasy_jobs import scoring
 from fantasy_jobs.db import upsert
-from fantasy_jobs.jobs.scoring import analyze, create_temp_table
+from fantasy_jobs.jobs.scoring import analyze, create_temp_table, use_job_work_mem
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import UtcDateTime, utcnow
 from fantasy_jobs.stats import round_half_up, summarize
@@ -434,6 +434,7 @@ def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
     if in_sql is None:
         in_sql = ctx.engine.dialect.name == "postgresql"
     with ctx.engine.begin() as conn:
+        use_job_work_mem(conn)
         league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
         if ctx.dry_run:
             return JobResult(league_weeks, f"dry run: would analyse {league_weeks} league weeks")

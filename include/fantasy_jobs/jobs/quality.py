@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, select, text
 
 from fantasy_jobs import scoring
 from fantasy_jobs.alerts import send_slack
-from fantasy_jobs.jobs.scoring import STARTER_POINTS
+from fantasy_jobs.jobs.scoring import STARTER_POINTS, use_job_work_mem
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import (
     BOX_SCORE_COLUMNS,
@@ -263,6 +263,7 @@ def data_quality_checks(ctx: JobContext) -> JobResult:
         name = check.__name__.removeprefix("check_")
         try:
             with ctx.engine.connect() as conn:
+                use_job_work_mem(conn)
                 result = check(conn)
         except Exception as exc:  # recorded; the other checks still run
             result = CheckResult(name, error=f"{type(exc).__name__}: {exc}"[:2000])
