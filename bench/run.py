@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.generate import ANCHOR, count_rows, expected_counts, generate
-from bench.references import REFERENCES, parameters, run_reference
+from bench.references import parameters, run_reference
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -226,7 +226,11 @@ def run_bench(
         generation = generate(dsn, scale, log)
         generation_seconds = round(time.perf_counter() - started, 1)
     counts = count_rows(dsn)
-    log(f"database: {counts}" if generation_seconds is None else f"generate: done in {generation_seconds:.1f} s: {counts}")
+    log(
+        f"database: {counts}"
+        if generation_seconds is None
+        else f"generate: done in {generation_seconds:.1f} s: {counts}"
+    )
     with psycopg.connect(dsn) as conn:
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
         pg_version = conn.execute("SHOW server_version").fetchone()[0]
@@ -423,7 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         if server.keep:
-            log(f"bench: cluster kept in {server.root}; next: python -m bench.run --scale {args.scale} --resume {server.root}")
+            log(
+                f"bench: cluster kept in {server.root}; next: python -m bench.run --scale {args.scale} --resume {server.root}"
+            )
     failed = [r["job"] for r in report["jobs"] if r["status"] != "completed"]
     if failed:
         log(f"bench: jobs not completed: {', '.join(failed)}")

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from fantasy_jobs import settings
 from fantasy_jobs.errors import ConfigError, JobAlreadyRunning
 
 log = logging.getLogger(__name__)
@@ -225,3 +226,28 @@ def upsert(
     for start in range(0, len(rows), 1000):
         written += len(conn.execute(statement, rows[start : start + 1000]).all())
     return written
+
+
+def create_temp_table(conn, name: str, columns: str) -> None:
+    """A fresh temporary table on this connection (dropped at commit on PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.{name}"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"))
+    else:
+        conn.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
+        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
+
+
+def analyze(conn, *tables: str) -> None:
+    """Fresh planner statistics for tables this transaction filled (PostgreSQL counts its own new rows;
+    without them a join over a table written minutes ago is planned as if it were empty)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def use_job_work_mem(conn) -> None:
+    """This transaction's work_mem on PostgreSQL: `job_work_mem_mb` (a few statements grouping and
+    sorting millions of rows; the server's default of 4 MB makes them spill to disk in hundreds of batches)."""
+    megabytes = settings.get("job_work_mem_mb")
+    if conn.dialect.name == "postgresql" and megabytes > 0:
+        conn.execute(text(f"SET LOCAL work_mem = '{int(megabytes)}MB'"))

@@ -64,7 +64,9 @@ def change_score(engine, *, newest: bool) -> tuple[int, int]:
             )
         ).one()
         conn.execute(
-            text("UPDATE team_week_scores SET points = points + 7.5 WHERE fantasy_team_id = :t AND week = :w"),
+            text(
+                "UPDATE team_week_scores SET points = points + 7.5 WHERE fantasy_team_id = :t AND week = :w"
+            ),
             {"t": team, "w": week},
         )
     return league, week
@@ -111,8 +113,40 @@ def test_a_changed_week_reranks_its_league_from_that_week_only(scored, newest, c
     assert after == full_recompute(scored)  # and what it left alone is still right
 
 
+@pytest.mark.parametrize("demo_engine", ["postgresql"], indirect=True)
+def test_a_run_that_fails_while_ranking_keeps_no_digest_and_the_next_run_ranks_the_change(
+    scored, monkeypatch
+):
+    """Digests and rankings commit together: a run that dies between them must not leave the new
+    digest behind, or the changed week would never be ranked."""
+    league, week = change_score(scored, newest=True)
+    with scored.connect() as conn:
+        stale_digest = digest_of(conn, league, week)
+        stale = rankings(conn)
+    monkeypatch.setattr(analytics, "RANKINGS_SQL", "SELECT no_such_column FROM power_rankings")
+    with pytest.raises(Exception, match="no_such_column"):
+        run_job(scored, "league_analytics", DAILY)
+    with scored.connect() as conn:
+        assert digest_of(conn, league, week) == stale_digest  # rolled back with the rankings
+        assert rankings(conn) == stale
+    monkeypatch.undo()
+    run_job(scored, "league_analytics", DAILY)
+    with scored.connect() as conn:
+        assert digest_of(conn, league, week) != stale_digest
+        after = rankings(conn)
+    assert after != stale
+    assert after == full_recompute(scored)
+
+
+def digest_of(conn, league: int, week: int) -> str | None:
+    return conn.scalar(
+        text("SELECT scores_digest FROM league_scoring_trends WHERE league_id = :l AND week = :w"),
+        {"l": league, "w": week},
+    )
+
+
 def test_the_set_based_jobs_raise_work_mem_for_their_own_transaction_only(pg_engine, monkeypatch):
-    from fantasy_jobs.jobs.scoring import use_job_work_mem
+    from fantasy_jobs.db import use_job_work_mem
 
     with pg_engine.connect() as conn:
         default = conn.scalar(text("SHOW work_mem"))

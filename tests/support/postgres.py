@@ -99,7 +99,13 @@ class PostgresServer:
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run(
-                str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast" if self.keep else "immediate", "-w", "stop"
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "fast" if self.keep else "immediate",
+                "-w",
+                "stop",
             )
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)

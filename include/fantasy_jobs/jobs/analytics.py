@@ -20,8 +20,7 @@ from itertools import groupby
 from sqlalchemy import bindparam, text
 
 from fantasy_jobs import scoring
-from fantasy_jobs.db import upsert
-from fantasy_jobs.jobs.scoring import analyze, create_temp_table, use_job_work_mem
+from fantasy_jobs.db import analyze, create_temp_table, upsert, use_job_work_mem
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import UtcDateTime, utcnow
 from fantasy_jobs.stats import round_half_up, summarize
@@ -376,7 +375,9 @@ def store_in_sql(conn, week: int, log=None) -> int:
     )
     conn.execute(text(f"INSERT INTO {WEEKS_TABLE} {TRENDS_SQL}"), {"week": week})
     create_temp_table(
-        conn, DIRTY_TABLE, "league_id BIGINT PRIMARY KEY, first_week INTEGER NOT NULL, rank_from INTEGER NOT NULL"
+        conn,
+        DIRTY_TABLE,
+        "league_id BIGINT PRIMARY KEY, first_week INTEGER NOT NULL, rank_from INTEGER NOT NULL",
     )
     analyze(conn, WEEKS_TABLE)
     conn.execute(text(f"INSERT INTO {DIRTY_TABLE} {DIRTY_SQL}"))

@@ -17,7 +17,8 @@ from sqlalchemy import bindparam, insert, select, text
 
 from fantasy_jobs import scoring
 from fantasy_jobs.alerts import send_slack
-from fantasy_jobs.jobs.scoring import STARTER_POINTS, use_job_work_mem
+from fantasy_jobs.db import use_job_work_mem
+from fantasy_jobs.jobs.scoring import STARTER_POINTS
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import (
     BOX_SCORE_COLUMNS,
@@ -102,21 +103,22 @@ def check_player_stats_consistency(conn) -> CheckResult:
 # --- 2. roster slots ------------------------------------------------------------------------
 
 FAR_FUTURE = "'9999-12-31'"
-SHARED_PLAYER_SLOTS = """
-    SELECT rs.id, rs.player_id, rs.fantasy_team_id, ft.league_id, rs.acquired_at, rs.released_at
-    FROM roster_slots rs JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
-    JOIN (SELECT ft2.league_id, rs2.player_id FROM roster_slots rs2 JOIN fantasy_teams ft2 ON ft2.id = rs2.fantasy_team_id
-          GROUP BY ft2.league_id, rs2.player_id HAVING MIN(rs2.fantasy_team_id) <> MAX(rs2.fantasy_team_id)) shared
-      ON shared.league_id = ft.league_id AND shared.player_id = rs.player_id"""
-"""The slots of players that more than one team of a league has rostered (a trade, a drop and a pickup)."""
 ROSTER_RULES = {
-    # Pairs are sought only among the (league, player) pairs more than one team ever rostered (one
-    # grouped pass): a self-join of every slot on player would pair each slot with the player's slots
-    # in every league.
+    # Pairs are sought only among the slots of (league, player) pairs more than one team ever rostered
+    # (one grouped pass, computed once): a self-join of every slot on player would pair each slot with
+    # the player's slots in every league.
     "player_on_two_teams_of_a_league": f"""
+        WITH shared AS (
+            SELECT rs.id, rs.player_id, rs.fantasy_team_id, ft.league_id, rs.acquired_at, rs.released_at
+            FROM roster_slots rs JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+            JOIN (SELECT ft2.league_id, rs2.player_id
+                  FROM roster_slots rs2 JOIN fantasy_teams ft2 ON ft2.id = rs2.fantasy_team_id
+                  GROUP BY ft2.league_id, rs2.player_id
+                  HAVING MIN(rs2.fantasy_team_id) <> MAX(rs2.fantasy_team_id)) pairs
+              ON pairs.league_id = ft.league_id AND pairs.player_id = rs.player_id)
         SELECT b.id AS id
-        FROM ({SHARED_PLAYER_SLOTS}) a
-        JOIN ({SHARED_PLAYER_SLOTS}) b ON b.league_id = a.league_id AND b.player_id = a.player_id
+        FROM shared a
+        JOIN shared b ON b.league_id = a.league_id AND b.player_id = a.player_id
           AND b.id > a.id AND b.fantasy_team_id <> a.fantasy_team_id
         WHERE a.acquired_at < COALESCE(b.released_at, {FAR_FUTURE}) AND b.acquired_at < COALESCE(a.released_at, {FAR_FUTURE})""",
     "roster_over_league_size": """

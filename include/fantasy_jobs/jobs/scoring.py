@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
-from fantasy_jobs import scoring, settings
+from fantasy_jobs import scoring
 from fantasy_jobs.alerts import send_slack
-from fantasy_jobs.db import upsert
+from fantasy_jobs.db import analyze, create_temp_table, upsert, use_job_work_mem
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import Game, League, ScoringProfile, UtcDateTime, utcnow
 from fantasy_jobs.timeutil import fantasy_week, previous_week, week_start
@@ -33,16 +33,6 @@ RULES_TABLE = "tmp_league_rules"
 """A temporary table of the leagues a run scores (league_id, season, weights_hash, bonus points):
 the statements join it, so no bind-parameter list grows with the number of leagues."""
 LEAGUE_PAGE = 5000
-
-
-def create_temp_table(conn, name: str, columns: str) -> None:
-    """A fresh temporary table on this connection (dropped at commit on PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.{name}"))
-        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"))
-    else:
-        conn.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
-        conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
 @dataclass
@@ -95,21 +85,6 @@ def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> Leagu
             found.leagues += len(rows)
     analyze(conn, RULES_TABLE)
     return found
-
-
-def use_job_work_mem(conn) -> None:
-    """This transaction's work_mem on PostgreSQL: `job_work_mem_mb` (a few statements grouping and
-    sorting millions of rows; the server's default of 4 MB makes them spill to disk in hundreds of batches)."""
-    megabytes = settings.get("job_work_mem_mb")
-    if conn.dialect.name == "postgresql" and megabytes > 0:
-        conn.execute(text(f"SET LOCAL work_mem = '{int(megabytes)}MB'"))
-
-
-def analyze(conn, *tables: str) -> None:
-    """Fresh planner statistics for tables this transaction filled (PostgreSQL counts its own new rows;
-    without them a join over a table written minutes ago is planned as if it were empty)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
 def shorten(message: str, keep: int = 120) -> str:
