@@ -203,15 +203,20 @@ class PlayerGameStats(Base):
 
 
 class StatCorrection(Base):
-    """A stat of a final box-score line that ESPN changed later (written by ingest_player_stats)."""
+    """A stat that ESPN changed after it was stored final, or a line a newer box score no longer has
+    (written by ingest_player_stats, season_audit and live_game_check)."""
 
     __tablename__ = "stat_corrections"
     id: Mapped[int] = _id()
     game_id: Mapped[int] = mapped_column(BigId, ForeignKey("games.id"), index=True)
     player_id: Mapped[int] = mapped_column(BigId, ForeignKey("players.id"))
     stat: Mapped[str] = mapped_column(String(16))  # a player_game_stats column
+    # changed (a stat of a final line), added (a line new to a final box score: old_value NULL) or
+    # removed (a line the newer box score lacks, final or live: one row per stat, new_value NULL);
+    # NULL on rows written before this column existed (changed, or added where old_value is NULL)
+    kind: Mapped[str | None] = mapped_column(String(8), index=True)
     old_value: Mapped[int | None] = mapped_column(Integer)  # NULL: the line was new
-    new_value: Mapped[int | None] = mapped_column(Integer)
+    new_value: Mapped[int | None] = mapped_column(Integer)  # NULL: the line was removed
     corrected_at: Mapped[datetime] = _created(index=True)
 
 

@@ -522,16 +522,47 @@ class SummaryPayload(Model):
         )
 
     def stat_lines(self) -> list[dict[str, Any]]:
-        """One row per player: `team` and `athlete` objects plus the box-score columns."""
-        lines = []
+        """One row per player: `team` and `athlete` objects plus the box-score columns.
+
+        Refused before anything is stored: a team that is not one of the game's two (or is listed
+        twice), and an athlete listed more than once, identical or not (one line per player and
+        game is all the database can hold; which of two differing lines is ESPN's is unknowable)."""
+        game = self.game()
+        sides = {game.home.id: "home", game.away.id: "away"}
+        lines: list[dict[str, Any]] = []
+        teams_seen: dict[str, int] = {}
+        athletes_seen: dict[str, str] = {}
         for t_index, team_box in enumerate(self.boxscore.players):
+            team_id = team_box.team.id
+            if team_id not in sides:
+                raise PayloadProblem(
+                    f"boxscore.players[{t_index}].team.id",
+                    team_id,
+                    f"not one of the game's teams ({game.away.abbreviation} {game.away.id} @ "
+                    f"{game.home.abbreviation} {game.home.id})",
+                )
+            if team_id in teams_seen:
+                raise PayloadProblem(
+                    f"boxscore.players[{t_index}].team.id",
+                    team_id,
+                    f"team already listed at boxscore.players[{teams_seen[team_id]}]",
+                )
+            teams_seen[team_id] = t_index
             for s_index, block in enumerate(team_box.statistics):
                 where = f"boxscore.players[{t_index}].statistics[{s_index}]"
                 missing = [k for k in REQUIRED_KEYS if k not in block.keys]
                 if missing:
                     raise PayloadProblem(f"{where}.keys", missing, "required stat keys are missing")
                 for a_index, line in enumerate(block.athletes):
-                    lines.append(_stat_line(team_box.team, block.keys, line, f"{where}.athletes[{a_index}]"))
+                    at = f"{where}.athletes[{a_index}]"
+                    if line.athlete.id in athletes_seen:
+                        raise PayloadProblem(
+                            f"{at}.athlete.id",
+                            line.athlete.id,
+                            f"{line.athlete.displayName} is already listed at {athletes_seen[line.athlete.id]}",
+                        )
+                    athletes_seen[line.athlete.id] = at
+                    lines.append(_stat_line(team_box.team, block.keys, line, at))
         return lines
 
 

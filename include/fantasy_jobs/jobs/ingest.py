@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from fantasy_jobs import settings
@@ -41,6 +42,7 @@ from fantasy_jobs.jobs.scoring import score_games, shorten
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import (
     BOX_SCORE_COLUMNS,
+    FantasyPoints,
     Game,
     IngestLog,
     Player,
@@ -55,6 +57,7 @@ EASTERN = ZoneInfo("America/New_York")  # ESPN files a game under the US-Eastern
 NOT_PENDING = ("final", "postponed", "canceled")
 PENDING, STORED, NO_BOX_SCORE = "pending", "stored", "no_box_score"  # games.box_score_status
 CORRECTED_STATS = (*BOX_SCORE_COLUMNS, "plus_minus", "did_not_play")
+SCOREBOARD_LIMIT = 200  # events per scoreboard answer: a day has a handful
 FREE_AGENT = "free_agent"  # players.status of a player on no franchise roster
 ESPN_FAILURES = (EspnError, EspnPayloadError)
 
@@ -73,10 +76,30 @@ class Failures:
         within minutes; the next scheduled run retries); any transport error: retryable."""
         if not self.items:
             return
-        text = f"{done}; {len(self.items)} failed: " + "; ".join(f"[{label}] {e}" for label, e in self.items)
+        text = f"{done}; {len(self.items)} failed: " + "; ".join(
+            f"[{label}] {describe(e)}" for label, e in self.items
+        )
         if all(isinstance(e, EspnPayloadError) for _, e in self.items):
             raise EspnPayloadError(text)
-        raise EspnError(text)
+        if all(isinstance(e, ESPN_FAILURES) for _, e in self.items):
+            raise EspnError(text)
+        raise RuntimeError(text)  # a database error among them: retryable
+
+
+def describe(error: Exception) -> str:
+    """An item's error for a log line or `ingest_logs`: ESPN's own words, or the exception's type and
+    the database's message (shortened: a statement's parameters can be huge)."""
+    if isinstance(error, ESPN_FAILURES):
+        return str(error)
+    return f"{type(error).__name__}: {shorten(str(getattr(error, 'orig', None) or error))}"
+
+
+def mark_failed(calls: list[CallRecord], error: Exception) -> None:
+    """Calls of an item that failed after they answered (a database error while storing them, a
+    summary ESPN served for another game): `error`, 0 rows; an `invalid` status stays."""
+    for call in calls:
+        if call.status == "ok":
+            call.status, call.error, call.rows = "error", describe(error)[:2000], 0
 
 
 @contextmanager
@@ -158,40 +181,99 @@ def check_box_score(endpoint: str, game: GameRow, lines: list[dict]) -> None:
             )
 
 
-def record_corrections(conn, game_id: int, rows: list[dict], now: datetime) -> int:
-    """Stats of this game's final lines that the new box score changes, into `stat_corrections`."""
-    stored = {
-        line.player_id: line
-        for line in conn.execute(
-            select(
-                PlayerGameStats.player_id,
-                PlayerGameStats.is_final,
-                *(PlayerGameStats.__table__.c[c] for c in CORRECTED_STATS),
-            ).where(PlayerGameStats.game_id == game_id)
+class Matchup(NamedTuple):
+    """Who plays whom, home and away, as the scoreboard (or the stored game) says."""
+
+    home_id: str
+    away_id: str
+    label: str  # "MIN (8) @ IND (5)"
+
+    @classmethod
+    def of(cls, game: GameRow) -> Matchup:
+        return cls(game.home.id, game.away.id, matchup_label(game.away, game.home))
+
+
+def matchup_label(away, home) -> str:
+    return f"{away.abbreviation} ({away.id}) @ {home.abbreviation} ({home.id})"
+
+
+def check_same_game(endpoint: str, game: GameRow, asked: str, expected: Matchup | None) -> None:
+    """A summary must describe the game asked for, with the scoreboard's teams on the scoreboard's sides:
+    ESPN has served one game's summary under another's id, and home and away swapped."""
+    if game.espn_id != asked:
+        raise EspnPayloadError(
+            f"{endpoint}: field header.id = {game.espn_id!r}: the summary of another game "
+            f"({matchup_label(game.away, game.home)}), not of game {asked}"
         )
-    }
-    if not any(line.is_final for line in stored.values()):
-        return 0  # first final box score (maybe after live lines): nothing to correct
-    changes = []
-    for row in rows:
-        old = stored.get(row["player_id"])
-        for stat in CORRECTED_STATS:
-            new_value = None if row[stat] is None else int(row[stat])
-            old_value = None if old is None or old._mapping[stat] is None else int(old._mapping[stat])
-            if old_value != new_value and (old is not None or new_value):
-                changes.append(
-                    {
-                        "game_id": game_id,
-                        "player_id": row["player_id"],
-                        "stat": stat,
-                        "old_value": old_value,
-                        "new_value": new_value,
-                        "corrected_at": now,
-                    }
-                )
-    if changes:
-        conn.execute(insert(StatCorrection), changes)
-    return len(changes)
+    if expected is None or (game.home.id, game.away.id) == (expected.home_id, expected.away_id):
+        return
+    swapped = (game.home.id, game.away.id) == (expected.away_id, expected.home_id)
+    raise EspnPayloadError(
+        f"{endpoint}: field header.competitions[0].competitors = {matchup_label(game.away, game.home)!r}: "
+        + ("home and away swapped against" if swapped else "other teams than")
+        + f" the scoreboard's {expected.label}"
+    )
+
+
+def read_summary(
+    client: EspnClient, espn_id: str, expected: Matchup | None, *, lines_of: tuple[str, ...] = ("final",)
+) -> tuple[GameRow, list[dict] | None, CallRecord]:
+    """A game's summary, validated whole before anything is written: the game (cross-checked against
+    `expected`) and, when its status is in `lines_of`, its stat lines (a final box score must add up
+    to the score); lines are None otherwise."""
+    summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
+    with validating(call):
+        game = convert(call.endpoint, summary.game)
+        check_same_game(call.endpoint, game, espn_id, expected)
+        lines = convert(call.endpoint, summary.stat_lines) if game.status in lines_of else None
+        if game.status == "final" and lines is not None:
+            check_box_score(call.endpoint, game, lines)
+    return game, lines, call
+
+
+def with_matchups(*columns):
+    """SELECT `columns` of games with each game's teams (ESPN ids, abbreviations), for `matchup_of`."""
+    home, away = Team.__table__.alias("home"), Team.__table__.alias("away")
+    return (
+        select(
+            *columns,
+            home.c.espn_id.label("home_espn_id"),
+            home.c.abbreviation.label("home_abbreviation"),
+            away.c.espn_id.label("away_espn_id"),
+            away.c.abbreviation.label("away_abbreviation"),
+        )
+        .join(home, home.c.id == Game.home_team_id)
+        .join(away, away.c.id == Game.away_team_id)
+    )
+
+
+def matchup_of(row) -> Matchup:
+    return Matchup(
+        row.home_espn_id,
+        row.away_espn_id,
+        f"{row.away_abbreviation} ({row.away_espn_id}) @ {row.home_abbreviation} ({row.home_espn_id})",
+    )
+
+
+@dataclass
+class BoxScoreWrite:
+    """What write_box_score changed: rows written, stats corrected, lines removed."""
+
+    game_id: int
+    rows: int = 0
+    corrected: int = 0
+    removed: int = 0
+
+
+def write_game(conn, game: GameRow, values: dict[str, Any] | None = None) -> tuple[int, int, dict[str, int]]:
+    """Upsert one game (its teams created when unknown); returns (rows written, the game's id, team
+    ids by ESPN id).
+
+    On PostgreSQL the upsert locks the game's row, so two jobs storing the same game's box score
+    (the nightly and the season audit) take turns and each compares with what the other stored."""
+    team_ids = ensure_teams(conn, [game.home, game.away])
+    written = upsert(conn, Game, [game_values(game, team_ids) | (values or {})], ["espn_id"])
+    return written, conn.scalar(select(Game.id).where(Game.espn_id == game.espn_id)), team_ids
 
 
 def write_box_score(
@@ -201,20 +283,16 @@ def write_box_score(
     *,
     final: bool,
     status: str | None = None,
-    corrections: list[int] | None = None,
     box_score_stored: bool = False,
-) -> int:
-    """Upsert one game, its unknown players and its stat lines; returns rows written.
-
-    With `corrections` (a list), changes to lines already final are recorded in
-    `stat_corrections` and their number appended to the list. `box_score_stored` marks the
-    game's box score stored (and forgets earlier failures)."""
-    team_ids = ensure_teams(conn, [game.home, game.away])
-    values = game_values(game, team_ids) | ({"status": status} if status else {})
+) -> BoxScoreWrite:
+    """Store one game and its box score, which replaces the game's lines: a line absent from it is
+    deleted with its fantasy points. Changes to lines already final, and every removed line, go to
+    `stat_corrections`. `box_score_stored` marks the game's box score stored (and forgets earlier
+    failures)."""
+    values: dict[str, Any] = {"status": status} if status else {}
     if box_score_stored:
         values |= {"box_score_status": STORED, "box_score_first_failed_at": None, "box_score_error": None}
-    written = upsert(conn, Game, [values], ["espn_id"])
-    game_id = conn.scalar(select(Game.id).where(Game.espn_id == game.espn_id))
+    written, game_id, team_ids = write_game(conn, game, values)
     athletes = {line["athlete"].id: line for line in lines}
     if athletes:
         upsert(
@@ -238,21 +316,94 @@ def write_box_score(
     player_ids = dict(
         conn.execute(select(Player.espn_id, Player.id).where(Player.espn_id.in_(list(athletes)))).all()
     )
-    rows = []
-    for line in lines:
-        values = {k: v for k, v in line.items() if k not in ("team", "athlete")}
-        rows.append(
-            {
-                "game_id": game_id,
-                "player_id": player_ids[line["athlete"].id],
-                "team_id": team_ids[line["team"].id],
-                **values,
-                "is_final": final,
-            }
+    rows = [
+        {
+            "game_id": game_id,
+            "player_id": player_ids[line["athlete"].id],
+            "team_id": team_ids[line["team"].id],
+            **{k: v for k, v in line.items() if k not in ("team", "athlete")},
+            "is_final": final,
+        }
+        for line in lines
+    ]
+    result = BoxScoreWrite(game_id)
+    result.corrected, removed = record_line_changes(conn, game_id, rows, utcnow())
+    if removed:
+        # at most a box score's players: the list never grows with the data
+        conn.execute(
+            delete(PlayerGameStats).where(
+                PlayerGameStats.game_id == game_id, PlayerGameStats.player_id.in_(removed)
+            )
         )
-    if corrections is not None and rows:
-        corrections.append(record_corrections(conn, game_id, rows, utcnow()))
-    return written + upsert(conn, PlayerGameStats, rows, ["game_id", "player_id"])
+        conn.execute(
+            delete(FantasyPoints).where(
+                FantasyPoints.game_id == game_id, FantasyPoints.player_id.in_(removed)
+            )
+        )
+        result.removed = len(removed)
+    result.rows = written + result.removed + upsert(conn, PlayerGameStats, rows, ["game_id", "player_id"])
+    return result
+
+
+def record_line_changes(conn, game_id: int, rows: list[dict], now: datetime) -> tuple[int, list[int]]:
+    """Compare the game's stored lines with the new box score's `rows`: stats changed on lines
+    already final (and lines new to a final box score) go to `stat_corrections` as `changed` and
+    `added`; a stored line the new box score lacks goes there as `removed` (every stat, new value
+    NULL), final or not. Returns (stats corrected, player ids of the removed lines)."""
+    stored = {
+        line.player_id: line
+        for line in conn.execute(
+            select(
+                PlayerGameStats.player_id,
+                PlayerGameStats.is_final,
+                *(PlayerGameStats.__table__.c[c] for c in CORRECTED_STATS),
+            ).where(PlayerGameStats.game_id == game_id)
+        )
+    }
+    new_players = {row["player_id"] for row in rows}
+    removed = sorted(p for p in stored if p not in new_players)
+    changes = [
+        {
+            "game_id": game_id,
+            "player_id": player_id,
+            "stat": stat,
+            "kind": "removed",
+            "old_value": _stat_value(stored[player_id]._mapping[stat]),
+            "new_value": None,
+            "corrected_at": now,
+        }
+        for player_id in removed
+        for stat in CORRECTED_STATS
+    ]
+    corrected = 0
+    if any(
+        line.is_final for line in stored.values()
+    ):  # a first final box score (maybe after live lines) corrects nothing
+        for row in rows:
+            old = stored.get(row["player_id"])
+            for stat in CORRECTED_STATS:
+                new_value = _stat_value(row[stat])
+                old_value = None if old is None else _stat_value(old._mapping[stat])
+                if old_value != new_value and (old is not None or new_value):
+                    corrected += 1
+                    changes.append(
+                        {
+                            "game_id": game_id,
+                            "player_id": row["player_id"],
+                            "stat": stat,
+                            "kind": "added" if old is None else "changed",
+                            "old_value": old_value,
+                            "new_value": new_value,
+                            "corrected_at": now,
+                        }
+                    )
+    if changes:
+        conn.execute(insert(StatCorrection), changes)
+    return corrected, removed
+
+
+def _stat_value(value) -> int | None:
+    return None if value is None else int(value)
 
 
 # --- ingest_teams ---------------------------------------------------------------------------
@@ -345,113 +496,166 @@ def scoreboard_dates(now: datetime, days_back: int) -> list[date]:
     return [today - timedelta(days=d) for d in range(days_back, -1, -1)]
 
 
+def read_scoreboards(
+    ctx: JobContext, client: EspnClient, days: list, failures: Failures, limit: int = SCOREBOARD_LIMIT
+) -> dict[str, GameRow]:
+    """The franchise games of each scoreboard (one day, or a range of days `YYYYMMDD-YYYYMMDD`); a
+    scoreboard that fails is named in `failures` and the others go on. Calls' rows are the games read."""
+    found: dict[str, GameRow] = {}
+    for day in days:
+        dates = day if isinstance(day, str) else f"{day:%Y%m%d}"
+        try:
+            board, call = fetch(client, ScoreboardPayload, api.SCOREBOARD, {"dates": dates, "limit": limit})
+            with validating(call):
+                games = convert(call.endpoint, board.games)
+        except ESPN_FAILURES as exc:
+            failures.add(f"scoreboard {dates}", exc)
+            continue
+        call.rows = len(games)
+        for game in games:
+            if game.is_franchise_game:
+                found[game.espn_id] = game
+            else:
+                ctx.log.info(
+                    "game %s (%s @ %s) is not between franchises; left out",
+                    game.espn_id,
+                    game.away.abbreviation,
+                    game.home.abbreviation,
+                )
+    return found
+
+
+@dataclass
+class OwedGame:
+    """A game whose summary a run reads, and why: `final` (ESPN called it final, not stored final
+    yet), `late` (stored scheduled or in progress long after tip-off) or `correction` (stored final,
+    recent enough for ESPN's stat corrections)."""
+
+    espn_id: str
+    reason: str
+    start_time: datetime
+    matchup: Matchup
+
+
+def not_final_problem(owed: OwedGame, game: GameRow, now: datetime, owed_before: datetime) -> str | None:
+    """Why a summary that is not final does not settle the game it was read for (None: it does:
+    the game was postponed, canceled or rescheduled, and its new state is stored)."""
+    field = f"field header.competitions[0].status = {game.status!r}"
+    if owed.reason == "final":
+        return f"{field}: the scoreboard calls the game final"
+    if owed.reason == "correction":
+        return f"{field}: the game is stored final (its stored box score stands)"
+    if game.status in ("postponed", "canceled") or (
+        game.status == "scheduled" and game.start_time > owed_before
+    ):
+        return None
+    hours = (now - game.start_time).total_seconds() / 3600
+    return f"{field}: not final {hours:.0f} h after tip-off ({game.start_time:%Y-%m-%d %H:%M} UTC)"
+
+
 def ingest_player_stats(ctx: JobContext) -> JobResult:
     """Every scoreboard game of the window with its status, then one transaction per box score.
 
-    Box scores read: games final at ESPN not yet stored final (from any date: the database
-    remembers them as `box_score_status='pending'`), earlier games still not final, and games
-    that tipped off within `stat_correction_days` (ESPN corrects stats for a day or two).
+    Box scores read (`OwedGame`): games final at ESPN not yet stored final (from any date: the
+    database remembers them as `box_score_status='pending'`), games stored scheduled or in progress
+    more than `box_score_owed_hours` after tip-off (whatever the scoreboard says, or omits), and
+    games that tipped off within `stat_correction_days` (ESPN corrects stats for a day or two).
+    Anything that goes wrong with one game (ESPN, its payload, the database) is that game's failure:
+    counted on the game toward giving up, named when the job fails at the end, never a stop for the
+    other games.
     """
     dates = scoreboard_dates(ctx.now, settings.get("ingest_days_back"))
-    window_start = datetime.combine(dates[0], datetime.min.time(), tzinfo=EASTERN)
     correction_since = ctx.now - timedelta(days=settings.get("stat_correction_days"))
+    owed_before = ctx.now - timedelta(hours=settings.get("box_score_owed_hours"))
     give_up_after = timedelta(days=settings.get("box_score_give_up_days"))
     failures = Failures()
     with espn_session(ctx) as client:
-        scheduled: dict[str, GameRow] = {}
-        board_calls: list[tuple[CallRecord, int]] = []
-        for day in dates:
-            try:
-                board, call = fetch(
-                    client, ScoreboardPayload, api.SCOREBOARD, {"dates": f"{day:%Y%m%d}", "limit": 200}
-                )
-                with validating(call):
-                    games = convert(call.endpoint, board.games)
-            except ESPN_FAILURES as exc:
-                failures.add(f"scoreboard {day}", exc)
-                continue
-            board_calls.append((call, len(games)))
-            for game in games:
-                if game.is_franchise_game:
-                    scheduled[game.espn_id] = game
-                else:
-                    ctx.log.info(
-                        "game %s (%s @ %s) is not between franchises; left out",
-                        game.espn_id,
-                        game.away.abbreviation,
-                        game.home.abbreviation,
-                    )
+        scheduled = read_scoreboards(ctx, client, dates, failures)
         with ctx.engine.connect() as conn:
             status_in_db = dict(
                 conn.execute(select(Game.espn_id, Game.status).where(Game.espn_id.in_(list(scheduled)))).all()
             )
         written = 0 if ctx.dry_run else store_scoreboard_games(ctx.engine, scheduled.values(), status_in_db)
-        for call, rows in board_calls:
-            call.rows = rows  # counted once committed
-        newly_final = [
-            g for g, game in scheduled.items() if game.status == "final" and status_in_db.get(g) != "final"
-        ]
-        owed, corrections_due = box_scores_owed(ctx.engine, window_start, correction_since, ctx.now)
-        wanted = list(dict.fromkeys([*newly_final, *owed, *corrections_due]))
+        wanted = {g.espn_id: g for g in box_scores_owed(ctx.engine, owed_before, correction_since, ctx.now)}
+        for espn_id, game in scheduled.items():  # in a dry run nothing was stored pending
+            if game.status == "final" and status_in_db.get(espn_id) != "final" and espn_id not in wanted:
+                wanted[espn_id] = OwedGame(espn_id, "final", game.start_time, Matchup.of(game))
+        reasons = [g.reason for g in wanted.values()]
         ctx.log.info(
-            "%d scoreboard games in %s..%s; %d box scores to read (%d owed from before, %d for stat corrections)",
+            "%d scoreboard games in %s..%s; %d box scores to read (%d final at ESPN, %d late, %d for stat corrections)",
             len(scheduled),
             dates[0],
             dates[-1],
             len(wanted),
-            len([g for g in owed if g not in newly_final]),
-            len([g for g in corrections_due if g not in newly_final and g not in owed]),
+            reasons.count("final"),
+            reasons.count("late"),
+            reasons.count("correction"),
         )
-        finals = lines_total = corrected = read = 0
+        finals = lines_total = corrected = removed = read = 0
         given_up: list[str] = []
-        for number, espn_id in enumerate(wanted, 1):
-            correction_read = (
-                espn_id in corrections_due and espn_id not in owed and espn_id not in newly_final
-            )
+        for number, owed in enumerate(sorted(wanted.values(), key=lambda g: g.start_time), 1):
+            espn_id = owed.espn_id
+            expected = Matchup.of(scheduled[espn_id]) if espn_id in scheduled else owed.matchup
+            first_call = len(client.calls)
             try:
-                summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
-                with validating(call):
-                    game = convert(call.endpoint, summary.game)
-                    final = game.status == "final"
-                    lines = convert(call.endpoint, summary.stat_lines) if final else []
-                    if final:
-                        check_box_score(call.endpoint, game, lines)
-            except ESPN_FAILURES as exc:
-                if correction_read:  # the stored final box score stands; read again next run
-                    ctx.log.warning("stat-correction read of game %s failed: %s", espn_id, exc)
+                game, lines, call = read_summary(client, espn_id, expected)
+                if lines is None:
+                    with validating(call):
+                        problem = not_final_problem(owed, game, ctx.now, owed_before)
+                        if problem:
+                            raise EspnPayloadError(f"{call.endpoint}: {problem}")
+                    read += 1
+                    ctx.log.info(
+                        "box score %d/%d: game %s is %s at ESPN (tip-off %s UTC); stored as such",
+                        number,
+                        len(wanted),
+                        espn_id,
+                        game.status,
+                        f"{game.start_time:%Y-%m-%d %H:%M}",
+                    )
+                    if not ctx.dry_run:
+                        with ctx.engine.begin() as conn:
+                            call.rows = write_game(conn, game)[0]
+                        written += call.rows
+                    continue
+                read += 1
+                finals += 1
+                lines_total += len(lines)
+                ctx.log.info(
+                    "box score %d/%d: game %s %s %s-%s %s (%d lines)",
+                    number,
+                    len(wanted),
+                    espn_id,
+                    game.away.abbreviation,
+                    game.away_score,
+                    game.home_score,
+                    game.home.abbreviation,
+                    len(lines),
+                )
+                if ctx.dry_run:
+                    continue
+                with ctx.engine.begin() as conn:
+                    stored = write_box_score(conn, game, lines, final=True, box_score_stored=True)
+                call.rows = stored.rows  # counted once committed
+                written += stored.rows
+                corrected += stored.corrected
+                removed += stored.removed
+                if stored.corrected or stored.removed:
+                    ctx.log.warning(
+                        "game %s: %d stats corrected, %d lines removed by ESPN (see stat_corrections)",
+                        espn_id,
+                        stored.corrected,
+                        stored.removed,
+                    )
+            except Exception as exc:  # this game's failure, whatever it is: the others go on
+                mark_failed(client.calls[first_call:], exc)
+                if owed.reason == "correction":  # the stored final box score stands; read again next run
+                    ctx.log.warning("stat-correction read of game %s failed: %s", espn_id, describe(exc))
                 elif not ctx.dry_run and record_failure(ctx, espn_id, exc, give_up_after):
                     given_up.append(espn_id)  # alerted once on Slack; no longer a failure
                 else:
+                    ctx.log.error("game %s failed: %s", espn_id, describe(exc))
                     failures.add(f"game {espn_id}", exc)
-                continue
-            read += 1
-            finals += final
-            lines_total += len(lines)
-            ctx.log.info(
-                "box score %d/%d: game %s %s %s-%s %s (%d lines)",
-                number,
-                len(wanted),
-                espn_id,
-                game.away.abbreviation,
-                game.away_score,
-                game.home_score,
-                game.home.abbreviation,
-                len(lines),
-            )
-            if ctx.dry_run:
-                continue
-            changes: list[int] = []
-            with ctx.engine.begin() as conn:
-                game_rows = write_box_score(
-                    conn, game, lines, final=final, corrections=changes, box_score_stored=final
-                )
-            call.rows = game_rows  # counted once committed
-            written += game_rows
-            if sum(changes):
-                corrected += sum(changes)
-                ctx.log.warning(
-                    "game %s: %d stats corrected by ESPN (see stat_corrections)", espn_id, sum(changes)
-                )
         if ctx.dry_run:
             failures.raise_if_any(f"dry run: {read} of {len(wanted)} box scores usable")
             return JobResult(
@@ -459,7 +663,8 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
             )
     summary = (
         f"{finals} games final, {len(scheduled)} scoreboard games, {corrected} stats corrected, "
-        f"{written} rows written" + (f", box score given up for {', '.join(given_up)}" if given_up else "")
+        f"{removed} lines removed, {written} rows written"
+        + (f", box score given up for {', '.join(given_up)}" if given_up else "")
     )
     failures.raise_if_any(summary)
     return JobResult(
@@ -469,6 +674,7 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
             "dates": [d.isoformat() for d in dates],
             "box_scores": read,
             "stat_corrections": corrected,
+            "lines_removed": removed,
             "given_up": given_up,
         },
     )
@@ -493,41 +699,33 @@ def store_scoreboard_games(engine, games, status_in_db: dict[str, str]) -> int:
         return upsert(conn, Game, pending, ["espn_id"]) + upsert(conn, Game, others, ["espn_id"])
 
 
-def box_scores_owed(engine, window_start: datetime, correction_since: datetime, now: datetime):
-    """ESPN ids of games owed a box score (pending, or earlier and still not final) and of final
-    games recent enough for stat corrections."""
+def box_scores_owed(
+    engine, owed_before: datetime, correction_since: datetime, now: datetime
+) -> list[OwedGame]:
+    """Games owed a box score (`final`: pending; `late`: stored scheduled or in progress, tip-off
+    before `owed_before`, never given up) and final games recent enough for stat corrections."""
+    late = Game.status.in_(("scheduled", "in_progress")) & (Game.start_time < owed_before)
+    recent = (
+        (Game.status == "final")
+        & or_(Game.box_score_status.is_(None), Game.box_score_status == STORED)
+        & (Game.start_time >= correction_since)
+        & (Game.start_time <= now)
+    )
     with engine.connect() as conn:
-        owed = (
-            conn.execute(
-                select(Game.espn_id)
-                .where(
-                    (Game.box_score_status == PENDING)
-                    | (
-                        Game.status.not_in(NOT_PENDING)
-                        & (Game.start_time < window_start)
-                        & Game.box_score_status.is_(None)
-                    )
-                )
-                .order_by(Game.start_time)
-            )
-            .scalars()
-            .all()
+        rows = conn.execute(
+            with_matchups(Game.espn_id, Game.status, Game.box_score_status, Game.start_time)
+            .where((Game.box_score_status == PENDING) | (late & Game.box_score_status.is_(None)) | recent)
+            .order_by(Game.start_time)
+        ).all()
+    return [
+        OwedGame(
+            r.espn_id,
+            "final" if r.box_score_status == PENDING else "correction" if r.status == "final" else "late",
+            r.start_time,
+            matchup_of(r),
         )
-        recent = (
-            conn.execute(
-                select(Game.espn_id)
-                .where(
-                    Game.status == "final",
-                    or_(Game.box_score_status.is_(None), Game.box_score_status == STORED),
-                    Game.start_time >= correction_since,
-                    Game.start_time <= now,
-                )
-                .order_by(Game.start_time)
-            )
-            .scalars()
-            .all()
-        )
-    return list(owed), list(recent)
+        for r in rows
+    ]
 
 
 def record_failure(ctx: JobContext, espn_id: str, error: Exception, give_up_after: timedelta) -> bool:
@@ -671,78 +869,88 @@ def update_player_profiles(ctx: JobContext) -> JobResult:
 
 def live_game_check(ctx: JobContext) -> JobResult:
     """While a game is live or tips off within the hour: its live box score, not final, then the
-    provisional fantasy points of those lines and the team week totals they change (scoring.score_games)."""
+    provisional fantasy points of those lines and the team week totals they change (scoring.score_games).
+    Each game is read and stored on its own: one bad summary never holds back the other games."""
     now = ctx.now
     with ctx.engine.connect() as conn:
-        from_db = set(
-            conn.execute(
-                select(Game.espn_id).where(
+        from_db = {
+            row.espn_id: matchup_of(row)
+            for row in conn.execute(
+                with_matchups(Game.espn_id).where(
                     (Game.status == "in_progress")
                     | (
                         (Game.status == "scheduled")
                         & Game.start_time.between(now - timedelta(hours=4), now + timedelta(hours=1))
                     )
                 )
-            ).scalars()
-        )
+            )
+        }
         # final at ESPN already (box score pending or given up): ingest_player_stats' business
         final_in_db = set(
             conn.execute(
                 select(Game.espn_id).where((Game.status == "final") | Game.box_score_status.is_not(None))
             ).scalars()
         )
+    failures = Failures()
     with espn_session(ctx) as client:
         board, call = fetch(
             client,
             ScoreboardPayload,
             api.SCOREBOARD,
-            {"dates": f"{now.astimezone(EASTERN):%Y%m%d}", "limit": 200},
+            {"dates": f"{now.astimezone(EASTERN):%Y%m%d}", "limit": SCOREBOARD_LIMIT},
         )
         with validating(call):
-            games = convert(call.endpoint, board.games)
+            games = {g.espn_id: g for g in convert(call.endpoint, board.games)}
         call.rows = len(games)  # nothing of the scoreboard itself is written
         live = {
             g.espn_id
-            for g in games
+            for g in games.values()
             if g.is_franchise_game
             and (
                 g.status == "in_progress"
                 or (g.status == "scheduled" and now <= g.start_time <= now + timedelta(hours=1))
             )
         }
-        live |= {
-            g for g in from_db if g not in {x.espn_id for x in games if x.status in ("postponed", "canceled")}
-        }
-        live -= final_in_db
+        off = {g.espn_id for g in games.values() if g.status in ("postponed", "canceled")}
+        live = (live | (set(from_db) - off)) - final_in_db
         if not live:
             raise JobSkipped(
                 f"no game in progress or tipping off within the hour ({len(games)} on today's scoreboard)"
             )
-        summaries = []
+        game_ids: list[int] = []
+        with_lines: list[str] = []
+        lines_read = written = 0
         for espn_id in sorted(live):
-            summary, call = fetch(client, SummaryPayload, api.SUMMARY, {"event": espn_id})
-            with validating(call):
-                game = convert(call.endpoint, summary.game)
-                lines = convert(call.endpoint, summary.stat_lines)
-            summaries.append((game, lines, call))
+            expected = Matchup.of(games[espn_id]) if espn_id in games else from_db.get(espn_id)
+            first_call = len(client.calls)
+            try:
+                game, lines, call = read_summary(client, espn_id, expected, lines_of=("final", "in_progress"))
+                lines_read += len(lines or [])
+                if ctx.dry_run:
+                    continue
+                with ctx.engine.begin() as conn:
+                    if lines is None:  # not under way: its state only
+                        call.rows = write_game(conn, game)[0]
+                    else:
+                        # A game ESPN calls final stays in_progress here: ingest_player_stats makes it and its lines final.
+                        status = "in_progress" if game.status == "final" else None
+                        stored = write_box_score(conn, game, lines, final=False, status=status)
+                        call.rows = stored.rows
+                        game_ids.append(stored.game_id)
+                        with_lines += [espn_id] if lines else []
+                written += call.rows
+            except Exception as exc:  # this game's failure: the other games go on
+                mark_failed(client.calls[first_call:], exc)
+                ctx.log.error("live game %s failed: %s", espn_id, describe(exc))
+                failures.add(f"game {espn_id}", exc)
         if ctx.dry_run:
-            return JobResult(
-                sum(len(x) for _, x, _ in summaries),
-                f"dry run: would write live box scores of {len(summaries)} games",
+            failures.raise_if_any(
+                f"dry run: {len(live) - len(failures.items)} of {len(live)} live box scores usable"
             )
-        written = 0
-        with ctx.engine.begin() as conn:
-            for game, lines, _ in summaries:
-                # A game ESPN calls final stays in_progress here: ingest_player_stats makes it and its lines final.
-                status = "in_progress" if game.status == "final" else None
-                written += write_box_score(conn, game, lines, final=False, status=status)
-            espn_ids = [game.espn_id for game, lines, _ in summaries if lines]
-            game_ids = list(conn.execute(select(Game.id).where(Game.espn_id.in_(espn_ids))).scalars())
-        for _, lines, call in summaries:
-            call.rows = len(lines)  # counted once committed
+            return JobResult(lines_read, f"dry run: would write live box scores of {len(live)} games")
     # The box scores are committed (and logged) first: a failure while scoring them loses no stat
     # line, and the points are derived data the next run or the nightly chain recomputes.
-    summary = f"live box scores of {len(summaries)} games: {written} rows written"
+    summary = f"live box scores of {len(game_ids)} games: {written} rows written"
     try:
         scored = score_games(ctx, game_ids)
     except SQLAlchemyError as exc:
@@ -751,7 +959,7 @@ def live_game_check(ctx: JobContext) -> JobResult:
         ) from exc
     summary += f"; {scored.points} fantasy_points rows and {scored.team_weeks} team weeks written"
     details = {
-        "games": sorted(espn_ids),
+        "games": with_lines,
         "box_score_rows": written,
         "fantasy_points_rows": scored.points,
         "team_week_rows": scored.team_weeks,
@@ -763,4 +971,5 @@ def live_game_check(ctx: JobContext) -> JobResult:
             f"{summary}; {len(scored.failed_profiles)} profile(s) failed: "
             + "; ".join(scored.failed_profiles)
         )
+    failures.raise_if_any(summary)
     return JobResult(written + scored.points + scored.team_weeks, summary, details)

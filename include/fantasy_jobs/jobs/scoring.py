@@ -125,10 +125,36 @@ LISTED_GAMES = f" AND g.id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})"
 LISTED_TEAM_WEEKS = f"""
       AND fp.week IN (SELECT lg.fantasy_week FROM games lg WHERE lg.id IN (SELECT game_id FROM {SCORED_GAMES_TABLE}))
       AND rs.fantasy_team_id IN (
-        SELECT lrs.fantasy_team_id FROM roster_slots lrs JOIN player_game_stats ls ON ls.player_id = lrs.player_id
-        WHERE ls.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE}))"""
-"""The team weeks a listed game can change: its weeks, for teams that roster one of its players
-(whole weeks of those teams are summed, so each total is complete)."""
+        SELECT lrs.fantasy_team_id FROM roster_slots lrs WHERE lrs.player_id IN (
+          SELECT ls.player_id FROM player_game_stats ls WHERE ls.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})
+          UNION SELECT sc.player_id FROM stat_corrections sc
+          WHERE sc.kind = 'removed' AND sc.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})))"""
+"""The team weeks a listed game can change: its weeks, for teams that roster one of its players or
+a player whose line it lost (whole weeks of those teams are summed, so each total is complete)."""
+
+EMPTIED_TEAM_WEEKS = f"""
+    UPDATE team_week_scores SET points = 0, updated_at = :now
+    WHERE points <> 0
+      AND league_id IN (SELECT league_id FROM {RULES_TABLE})
+      AND (fantasy_team_id, week) IN (
+        SELECT rs.fantasy_team_id, g.fantasy_week
+        FROM stat_corrections sc JOIN games g ON g.id = sc.game_id JOIN roster_slots rs ON rs.player_id = sc.player_id
+        WHERE sc.kind = 'removed' AND g.fantasy_week IS NOT NULL {{listed}})
+      AND NOT EXISTS (
+        SELECT 1 FROM roster_slots rs
+        JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+        JOIN leagues l ON l.id = ft.league_id
+        JOIN league_profiles lp ON lp.league_id = l.id
+        JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = rs.player_id
+        JOIN games g ON g.id = fp.game_id
+        WHERE rs.fantasy_team_id = team_week_scores.fantasy_team_id AND fp.week = team_week_scores.week
+          AND g.season = l.season AND rs.slot IN ({STARTING})
+          AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time))
+"""
+"""A team week whose starters have no points left (every line behind its total was removed from a
+box score) has no row in STARTER_POINTS, so the upsert cannot lower it: it is set to 0 here. Only
+team weeks of players whose lines were removed are looked at (stat_corrections' `removed` rows),
+never the whole table."""
 
 
 def score_profile(
@@ -188,7 +214,13 @@ def total_team_weeks(conn, now, *, only_listed_games: bool = False) -> int:
         SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
         WHERE {differs(dialect, "team_week_scores.points", "excluded.points")}
     """).bindparams(bindparam("now", type_=UtcDateTime()))
-    return conn.execute(statement, {"now": now}).rowcount
+    written = conn.execute(statement, {"now": now}).rowcount
+    emptied = text(
+        EMPTIED_TEAM_WEEKS.format(
+            listed=f"AND sc.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})" if only_listed_games else ""
+        )
+    ).bindparams(bindparam("now", type_=UtcDateTime()))
+    return written + conn.execute(emptied, {"now": now}).rowcount
 
 
 def link_league_profiles(conn, now) -> int:
