@@ -153,7 +153,15 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="ingest_player_stats",
-        writes=("teams", "games", "players", "player_game_stats", "stat_corrections", "ingest_logs"),
+        writes=(
+            "teams",
+            "games",
+            "players",
+            "player_game_stats",
+            "stat_corrections",
+            "fantasy_points",
+            "ingest_logs",
+        ),
         name="Box score ingestion",
         group="daily",
         area="ingest",
@@ -261,6 +269,7 @@ JOBS: tuple[Job, ...] = (
             "league_profiles",
             "fantasy_points",
             "team_week_scores",
+            "stat_corrections",
             "ingest_logs",
         ),
         name="Live game check",
@@ -376,6 +385,39 @@ JOBS: tuple[Job, ...] = (
         grace=7200,
         expected=timedelta(minutes=5),
         timeout=timedelta(minutes=45),
+    ),
+    Job(
+        id="season_audit",
+        writes=(
+            "teams",
+            "games",
+            "players",
+            "player_game_stats",
+            "stat_corrections",
+            "fantasy_points",
+            "ingest_logs",
+        ),
+        name="Season audit",
+        group="weekly",
+        area="ingest",
+        entrypoint="fantasy_jobs.jobs.season_audit:season_audit",
+        summary="Every final game of the season read again from ESPN (monthly scoreboards, then each summary, "
+        "a request a second): any difference in lines, teams or scores is stored and recorded in stat_corrections, "
+        "with one Slack summary when something changed.",
+        pool="wnba_api",
+        cron="30 2 * * 2",
+        grace=7200,
+        expected=timedelta(minutes=15),
+        timeout=timedelta(hours=1),
+        retries=2,
+        retry_delay=timedelta(minutes=5),
+        doc="Runs after `update_player_profiles`. The nightly reads a box score again only within "
+        "`stat_correction_days` of tip-off; this catches ESPN's later corrections (a line credited to another "
+        "player, a summary of the wrong game fixed, home and away, scores) through the nightly's own path: the "
+        "game's lines are replaced, removed lines lose their fantasy points, and the next `calculate_fantasy_scores` "
+        "totals the team weeks again. Bonuses already awarded stand. A game that fails keeps its stored box "
+        "score and is named when the job fails. A dry run applies the changes in a transaction it rolls back and "
+        "reports them.",
     ),
     Job(
         id="verify_backup_restore",
