@@ -10,26 +10,31 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
+from fantasy_jobs.db import make_engine
 from fantasy_jobs.espn import client as api
-from fantasy_jobs.espn.client import EspnPayloadError
+from fantasy_jobs.espn.client import EspnError, EspnPayloadError
 from fantasy_jobs.schema import (
     FantasyPoints,
     Game,
     IngestLog,
+    JobExecution,
     Player,
     PlayerGameStats,
     StatCorrection,
     Team,
     TeamWeekScore,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, VENV_BIN, airflow_env
 from tests.jobs.test_ingest_convergence import add_league_starting, as_board, captured, serve_empty_boards
 from tests.support import espn_world as w
+from tests.support.espn_stub import Reply
 from tests.support.jobs import count, run_job
 
 CAPTURES = REPO.parent / "shared" / "espn" / "summaries"
@@ -429,6 +434,71 @@ def test_season_audit_applies_late_corrections_once(engine, espn, slack, monkeyp
     assert "2 changed" in message.json()["text"] and w.G1.id in message.json()["text"]
     assert [s for s, _, _ in call_logs(engine, w.G1.id)] == ["ok", "ok"]  # the nightly's read, the audit's
 
-    espn.add(api.SCOREBOARD, w.scoreboard_payload([], "August"), {"dates": "20260801-20260825", "limit": 1000})
+    espn.add(
+        api.SCOREBOARD, w.scoreboard_payload([], "August"), {"dates": "20260801-20260825", "limit": 1000}
+    )
     again = run_job(engine, "season_audit", audit_at + timedelta(days=7))  # nothing new at ESPN
     assert again.details["changed"] == [] and again.rows_affected == 0 and len(slack.requests) == 1
+
+
+# --- 8. bounded requests: a drip-fed summary, an oversized one --------------------------------------
+
+
+def test_drip_fed_summary_fails_its_game_in_bounded_time(engine, espn, monkeypatch):
+    monkeypatch.setenv("FANTASY_ESPN_TIMEOUT", "1")
+    monkeypatch.setenv("FANTASY_ESPN_MAX_ATTEMPTS", "2")
+    drip = Reply(body=w.G1.summary(), drip=0.2)  # one byte every 0.2 s: about 20 minutes for the body
+    espn.script(api.SUMMARY, [drip], {"event": w.G1.id})
+    started = time.monotonic()
+    with pytest.raises(EspnError, match=r"\[game 401980001\]"):
+        run_job(engine, "ingest_player_stats", w.DAILY_NOW)
+    assert time.monotonic() - started < 30  # two attempts of 1 s each, not the body's 20 minutes
+    assert espn.hits.count(f"{api.SUMMARY}?event={w.G1.id}") == 2  # retried once, then the game failed
+    assert drip.sent and max(drip.sent) < 50  # each attempt cut after a few bytes
+    assert stored_lines(engine, w.G1.id) == {} and tuple(game_row(engine, w.G1.id))[:3] == (
+        "in_progress",
+        "pending",
+        1,
+    )
+    assert stored_lines(engine, w.G2.id) == payload_lines(w.G2.summary())  # the game behind it
+    assert call_logs(engine, w.G1.id)[-1][:2] == ("error", 0)
+
+
+def test_oversized_summary_fails_its_game_with_flat_memory(espn, tmp_path):
+    """Through `fantasy-jobs run` in its own process: its peak RSS (job_executions.peak_memory_mb)
+    stays near the process baseline (about 125 MB) while the server offers 400 MB."""
+    huge = Reply(filler=400 * 1024 * 1024)
+    espn.script(api.SUMMARY, [huge], {"event": w.G1.id})
+    db = f"sqlite:///{tmp_path / 'app.db'}"
+    env = airflow_env(
+        AIRFLOW_CONN_FANTASY_DB=db,
+        AIRFLOW_CONN_WNBA_API=espn.url,
+        FANTASY_ESPN_MIN_INTERVAL="0",
+        FANTASY_ESPN_BACKOFF="0.01",
+        FANTASY_ESPN_MAX_ATTEMPTS="2",
+        FANTASY_ESPN_MAX_BODY_MB="8",
+        FANTASY_BOX_SCORE_OWED_HOURS="168",
+    )
+    command = [str(VENV_BIN / "fantasy-jobs")]
+    assert subprocess.run([*command, "init-db"], env=env, capture_output=True, timeout=120).returncode == 0
+    done = subprocess.run(
+        [*command, "run", "ingest_player_stats", "--at", w.DAILY_NOW.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and "8 MB" in done.stdout + done.stderr
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            peak = conn.scalar(
+                select(JobExecution.peak_memory_mb).where(JobExecution.job_id == "ingest_player_stats")
+            )
+        assert peak < 200  # a 400 MB body read whole would be far above
+        assert espn.hits.count(f"{api.SUMMARY}?event={w.G1.id}") == 2
+        assert huge.sent and max(huge.sent) < 64 * 1024 * 1024  # cut long before the end
+        assert stored_lines(engine, w.G2.id) == payload_lines(w.G2.summary())
+        assert call_logs(engine, w.G1.id)[-1][:2] == ("error", 0)
+    finally:
+        engine.dispose()

@@ -17,6 +17,9 @@ class Reply:
     body: bytes | dict = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    drip: float = 0.0  # seconds between two bytes of the body: a server that sends one byte at a time
+    filler: int = 0  # stream this many bytes of blanks (64 KB writes) instead of `body`: an oversized answer
+    sent: list[int] = field(default_factory=list)  # bytes of each answer written before the client left
 
     def payload(self) -> bytes:
         return json.dumps(self.body).encode() if isinstance(self.body, dict) else self.body
@@ -59,15 +62,30 @@ class EspnStub(LoopbackServer):
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.payload()
+                written = 0
                 try:
                     self.send_response(reply.status)
                     for name, value in {"Content-Type": "application/json", **reply.headers}.items():
                         self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Content-Length", str(reply.filler or len(body)))
                     self.end_headers()
-                    self.wfile.write(body)
+                    if reply.filler:
+                        chunk = b" " * 65536
+                        while written < reply.filler:
+                            self.wfile.write(chunk[: reply.filler - written])
+                            written += min(len(chunk), reply.filler - written)
+                    elif reply.drip:
+                        for index in range(len(body)):
+                            self.wfile.write(body[index : index + 1])
+                            self.wfile.flush()
+                            written += 1
+                            time.sleep(reply.drip)
+                    else:
+                        self.wfile.write(body)
+                        written = len(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                reply.sent.append(written)
 
             def log_message(self, *args) -> None:
                 pass
