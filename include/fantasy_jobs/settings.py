@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +22,13 @@ class Setting:
     default: Any
     kind: type
     help: str
+    low: float | None = field(default=None, kw_only=True)  # inclusive bounds of a number, if any
+    high: float | None = field(default=None, kw_only=True)
+
+    def bounds(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"between {self.low:g} and {self.high:g}"
+        return f"at least {self.low:g}" if self.low is not None else f"at most {self.high:g}"
 
 
 SETTINGS: dict[str, Setting] = {
@@ -40,10 +47,46 @@ SETTINGS: dict[str, Setting] = {
             int,
             "Ids in the first delete batch of cache_cleanup (then sized by time).",
         ),
-        Setting("espn_min_interval", 0.25, float, "Seconds between two ESPN requests (rate limit)."),
-        Setting("espn_timeout", 20.0, float, "Seconds before an ESPN request times out."),
-        Setting("espn_max_attempts", 4, int, "Tries per ESPN request (429, 5xx, timeouts are retried)."),
-        Setting("espn_backoff", 1.0, float, "First wait before retrying an ESPN request, doubled each time."),
+        Setting(
+            "espn_min_interval",
+            0.25,
+            float,
+            "Seconds between two ESPN requests (rate limit).",
+            low=0,
+            high=60,
+        ),
+        Setting(
+            "espn_timeout",
+            20.0,
+            float,
+            "Seconds an ESPN request may take in all (connect, headers, body) before it is cut and retried.",
+            low=1,
+            high=300,
+        ),
+        Setting(
+            "espn_max_attempts",
+            4,
+            int,
+            "Tries per ESPN request (429, 5xx, timeouts are retried).",
+            low=1,
+            high=10,
+        ),
+        Setting(
+            "espn_backoff",
+            1.0,
+            float,
+            "First wait before retrying an ESPN request, doubled each time.",
+            low=0,
+            high=300,
+        ),
+        Setting(
+            "espn_max_body_mb",
+            8,
+            int,
+            "Largest ESPN answer body (MB, decoded) read; a longer one is cut and retried (real ones: < 1 MB).",
+            low=1,
+            high=256,
+        ),
         Setting("ingest_days_back", 3, int, "Days of scoreboards ingest_player_stats looks back."),
         Setting(
             "box_score_give_up_days",
@@ -56,6 +99,23 @@ SETTINGS: dict[str, Setting] = {
             2,
             int,
             "Box scores of games that tipped off this recently are read again.",
+        ),
+        Setting(
+            "box_score_owed_hours",
+            4,
+            int,
+            "A game stored scheduled or in progress this long after tip-off is owed a box score "
+            "(read, and counted toward giving up, until final, postponed, canceled or rescheduled).",
+            low=3,
+            high=168,
+        ),
+        Setting(
+            "season_audit_min_interval",
+            1.0,
+            float,
+            "Seconds between two ESPN requests of season_audit (gentler than espn_min_interval).",
+            low=0,
+            high=60,
         ),
         Setting(
             "cleanup_batch_size",
@@ -198,6 +258,10 @@ def get(name: str) -> Any:
         raise ConfigError(f"setting {name} from {source} must be a finite number, got {raw!r}")
     if setting.kind in (int, float) and value < 0:
         raise ConfigError(f"setting {name} from {source} must not be negative, got {raw!r}")
+    if (setting.low is not None and value < setting.low) or (
+        setting.high is not None and value > setting.high
+    ):
+        raise ConfigError(f"setting {name} from {source} must be {setting.bounds()}, got {raw!r}")
     return value
 
 

@@ -144,6 +144,7 @@ def test_daily_chain_backs_up_ingests_scores_and_ranks(airflow_home, postgres, e
         FANTASY_BACKUP_DIR=str(tmp_path / "bk"),
         AIRFLOW_CONN_WNBA_API=espn.url,
         FANTASY_ESPN_MIN_INTERVAL="0",
+        FANTASY_BOX_SCORE_OWED_HOURS="168",
     )
     assert again.returncode == 0
     # the same backup rewritten; nothing else changes
