@@ -62,6 +62,7 @@ NOT_COVERED = {
     "ingest_standings": "reads ESPN; 15 rows",
     "live_game_check": "reads ESPN; scores only the few live games' lines (through the nightly's statements)",
     "update_player_profiles": "reads ESPN; ~180 players",
+    "season_audit": "reads ESPN; one season's final games (about 280) at a request a second, independent of leagues",
     "backup_database": "pg_dump of the whole database: bounded by disk speed, not by the job's code",
     "verify_backup_restore": "pg_restore of the newest backup: bounded by disk speed, not by the job's code",
     "cleanup_airflow_metadata": "Airflow's own `airflow db clean` on the metadata database, not the app's",

@@ -30,6 +30,7 @@ from fantasy_jobs.schema import (
     PlayerGameStats,
     RosterSlot,
     ScoringProfile,
+    StatCorrection,
     Team,
     TeamWeekScore,
 )
@@ -196,6 +197,30 @@ def test_live_points_and_totals_then_final(engine, espn):
     final = points_of(engine, w.G3.id)
     assert final == {key: (points, True, wk) for key, (points, _, wk) in live_later.items()}
     assert team_weeks(engine) == {("L1", week): 16.0, ("L2", week): 6.0, ("C1", week): 15.5}
+
+
+def test_a_line_the_next_tick_lacks_loses_its_points_and_totals(engine, espn):
+    """ESPN credited Dana Diaz's live line by mistake and drops it: the tick deletes the line and its
+    points, records the removal, and L2 (whose one starter she is) falls to 0 in the same tick."""
+    world_leagues(engine)
+    week = 202630
+    run_job(engine, "live_game_check", DURING)
+    assert team_weeks(engine)[("L2", week)] == 6.0
+    without_dana = dataclasses.replace(w.G3, away_lines=[])
+    espn.add(api.SUMMARY, without_dana.summary(), {"event": w.G3.id})
+    tick = run_job(engine, "live_game_check", DURING + timedelta(minutes=5))
+    assert set(points_of(engine, w.G3.id)) == {("default", "4001"), ("custom", "4001")}
+    assert team_weeks(engine) == {("L1", week): 8.0, ("L2", week): 0.0, ("C1", week): 6.5}
+    assert tick.details["team_week_rows"] == 1
+    with engine.connect() as conn:
+        removed = conn.execute(
+            select(Player.espn_id, StatCorrection.stat, StatCorrection.old_value)
+            .join(Player, Player.id == StatCorrection.player_id)
+            .where(StatCorrection.kind == "removed", StatCorrection.stat == "pts")
+        ).all()
+    assert [tuple(r) for r in removed] == [("2001", "pts", 6)]
+    run_job(engine, "calculate_fantasy_scores", DURING + timedelta(minutes=6))  # the nightly agrees
+    assert team_weeks(engine) == {("L1", week): 8.0, ("L2", week): 0.0, ("C1", week): 6.5}
 
 
 def test_a_scoring_failure_keeps_the_live_box_score(engine, espn):

@@ -75,7 +75,7 @@ def test_a_good_backup_verifies_and_the_outcome_is_recorded(setup, slack):
 def corrupt(row: Backup) -> None:
     data = bytearray(Path(row.path).read_bytes())
     middle = len(data) // 2
-    data[middle : middle + 64] = b"\x00" * 64
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])  # always a change
     Path(row.path).write_bytes(bytes(data))
 
 

@@ -217,7 +217,9 @@ def total_team_weeks(conn, now, *, only_listed_games: bool = False) -> int:
     written = conn.execute(statement, {"now": now}).rowcount
     emptied = text(
         EMPTIED_TEAM_WEEKS.format(
-            listed=f"AND sc.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})" if only_listed_games else ""
+            listed=f"AND sc.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})"
+            if only_listed_games
+            else ""
         )
     ).bindparams(bindparam("now", type_=UtcDateTime()))
     return written + conn.execute(emptied, {"now": now}).rowcount
