@@ -72,8 +72,9 @@ class CallRecord:
     started_at: datetime
     finished_at: datetime | None = None
     status: str = "ok"  # ok, invalid (failed validation), error (transport or HTTP)
-    rows: int = 0
+    rows: int = 0  # rows of this call written, set once committed
     error: str | None = None
+    read: int = 0  # rows the payload held (a scoreboard's games), before they are written
 
 
 class FileTransport(httpx.AsyncBaseTransport):

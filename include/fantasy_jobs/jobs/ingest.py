@@ -289,10 +289,20 @@ def write_box_score(
     deleted with its fantasy points. Changes to lines already final, and every removed line, go to
     `stat_corrections`. `box_score_stored` marks the game's box score stored (and forgets earlier
     failures)."""
-    values: dict[str, Any] = {"status": status} if status else {}
-    if box_score_stored:
-        values |= {"box_score_status": STORED, "box_score_first_failed_at": None, "box_score_error": None}
-    written, game_id, team_ids = write_game(conn, game, values)
+    written, game_id, team_ids = write_game(conn, game, {"status": status} if status else None)
+    if box_score_stored:  # bookkeeping, not ESPN's data: not counted as a change
+        conn.execute(
+            update(Game)
+            .where(
+                Game.id == game_id,
+                or_(
+                    Game.box_score_status.is_distinct_from(STORED),
+                    Game.box_score_first_failed_at.is_not(None),
+                    Game.box_score_error.is_not(None),
+                ),
+            )
+            .values(box_score_status=STORED, box_score_first_failed_at=None, box_score_error=None)
+        )
     athletes = {line["athlete"].id: line for line in lines}
     if athletes:
         upsert(
@@ -500,7 +510,8 @@ def read_scoreboards(
     ctx: JobContext, client: EspnClient, days: list, failures: Failures, limit: int = SCOREBOARD_LIMIT
 ) -> dict[str, GameRow]:
     """The franchise games of each scoreboard (one day, or a range of days `YYYYMMDD-YYYYMMDD`); a
-    scoreboard that fails is named in `failures` and the others go on. Calls' rows are the games read."""
+    scoreboard that fails is named in `failures` and the others go on. The caller sets each call's
+    rows (its games) once they are committed: `count_board_rows`."""
     found: dict[str, GameRow] = {}
     for day in days:
         dates = day if isinstance(day, str) else f"{day:%Y%m%d}"
@@ -511,7 +522,7 @@ def read_scoreboards(
         except ESPN_FAILURES as exc:
             failures.add(f"scoreboard {dates}", exc)
             continue
-        call.rows = len(games)
+        call.read = len(games)
         for game in games:
             if game.is_franchise_game:
                 found[game.espn_id] = game
@@ -523,6 +534,12 @@ def read_scoreboards(
                     game.home.abbreviation,
                 )
     return found
+
+
+def count_board_rows(calls: list[CallRecord]) -> None:
+    """Scoreboard calls' rows: their games, once stored."""
+    for call in calls:
+        call.rows = call.read or call.rows
 
 
 @dataclass
@@ -576,6 +593,7 @@ def ingest_player_stats(ctx: JobContext) -> JobResult:
                 conn.execute(select(Game.espn_id, Game.status).where(Game.espn_id.in_(list(scheduled)))).all()
             )
         written = 0 if ctx.dry_run else store_scoreboard_games(ctx.engine, scheduled.values(), status_in_db)
+        count_board_rows(client.calls)
         wanted = {g.espn_id: g for g in box_scores_owed(ctx.engine, owed_before, correction_since, ctx.now)}
         for espn_id, game in scheduled.items():  # in a dry run nothing was stored pending
             if game.status == "final" and status_in_db.get(espn_id) != "final" and espn_id not in wanted:

@@ -29,6 +29,7 @@ from fantasy_jobs.jobs.ingest import (
     EASTERN,
     Failures,
     Matchup,
+    count_board_rows,
     describe,
     espn_session,
     mark_failed,
@@ -95,6 +96,9 @@ def season_audit(ctx: JobContext) -> JobResult:
         ]
         if missing and not ctx.dry_run:
             written += store_scoreboard_games(ctx.engine, missing, status_in_db)
+        if not ctx.dry_run:
+            count_board_rows(client.calls)
+        if missing and not ctx.dry_run:
             ctx.log.warning(
                 "%d games of the season were missing or not final in the database: stored for the nightly (%s)",
                 len(missing),
