@@ -139,7 +139,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     job = get_job(args.job_id)
     at = parse_at(args.at, allow_future=args.allow_future)
-    req = RunRequest(trigger="cli", logical_time=at, started_at=at, dry_run=args.dry_run, check_misfire=False)
+    req = RunRequest(
+        trigger="cli",
+        logical_time=at,
+        started_at=at,
+        dry_run=args.dry_run,
+        full=args.full,
+        check_misfire=False,
+    )
     try:
         result = execute(job, req, engine=_engine())
     except JobSkipped as skip:
@@ -170,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job now, outside Airflow, with tracking")
     run.add_argument("job_id")
     run.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="recompute everything, not just what changed since the last run (calculate_fantasy_scores)",
+    )
     run.add_argument(
         "--at",
         help="the job's 'now' (ISO 8601; without offset: league time); default now; "

@@ -100,6 +100,12 @@ def _params(group: str) -> dict:
             title="Dry run",
             description="Report what would change and change nothing.",
         ),
+        "full": Param(
+            False,
+            type="boolean",
+            title="Full recompute",
+            description="Jobs that work from what changed (calculate_fantasy_scores) recompute everything instead.",
+        ),
     }
 
 
@@ -120,7 +126,8 @@ def _doc(group: str, intro: str | None) -> str:
         f"Deadline: {deadline_in_words(group)} (a manual run's: from its trigger time);"
         f" the Variable `{deadline_variable(group)}` overrides it in seconds. A miss sends one"
         " Slack message.",
-        "Trigger with params `jobs` (which jobs) and `dry_run`. Every run is tracked in `job_executions`.",
+        "Trigger with params `jobs` (which jobs), `dry_run` and `full` (recompute everything). Every run is "
+        "tracked in `job_executions`.",
     ]
     return "\n".join(lines)
 

@@ -36,6 +36,7 @@ class RunRequest:
     logical_time: datetime  # the job's "now" (aware)
     started_at: datetime  # when lateness is measured (aware)
     dry_run: bool = False
+    full: bool = False  # recompute everything instead of what changed (jobs that keep track of changes)
     selected: tuple[str, ...] | None = None  # a manual run's `jobs` param
     check_misfire: bool = True  # only real scheduled runs can be late (not backfills, not manual)
     dag_id: str | None = None
@@ -62,6 +63,7 @@ class JobContext:
     engine: Any
     log: logging.Logger
     execution_id: int | None = None
+    full: bool = False  # `--full` / the DAG's `full` param: recompute everything, not just what changed
 
 
 @dataclass
@@ -235,7 +237,13 @@ def _run_tracked(job: Job, req: RunRequest, engine, logger: logging.Logger, exec
     try:
         func = _load(job.entrypoint)
         ctx = JobContext(
-            job=job, now=now, dry_run=req.dry_run, engine=engine, log=logger, execution_id=execution_id
+            job=job,
+            now=now,
+            dry_run=req.dry_run,
+            engine=engine,
+            log=logger,
+            execution_id=execution_id,
+            full=req.full,
         )
         with ExitStack() as stack:
             if job.exclusive and not req.dry_run:
@@ -352,6 +360,7 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
         logical_time=logical_time,
         started_at=started_at,
         dry_run=bool(params.get("dry_run", False)),
+        full=bool(params.get("full", False)),
         selected=None if scheduled else tuple(params.get("jobs") or ()),
         check_misfire=run_type == "scheduled",
         dag_id=dag_run.dag_id,

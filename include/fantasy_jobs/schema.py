@@ -564,6 +564,116 @@ class Backup(Base):
     restore_duration_s: Mapped[float | None] = mapped_column(Float)
 
 
+class ScoringChange(Base):
+    """The scoring change log: one row per change that can move fantasy points or team week totals,
+    written by database triggers (`CHANGE_TRIGGERS`) on the tables whatever writes them (the app,
+    ingestion, an operator's SQL). `calculate_fantasy_scores` recomputes what the rows it read
+    name and deletes exactly those rows in the same transaction, so a change committed during a run
+    waits for the next one: no clock, no watermark.
+
+    kind `line` (ref_id a game, player_id): a stat line written or deleted; `game` (ref_id): a tip-off
+    or season changed; `team` (ref_id a fantasy team): a roster slot written or deleted; `league`
+    (ref_id): a league created, deleted, or its scoring settings, status or season changed."""
+
+    __tablename__ = "scoring_changes"
+    id: Mapped[int] = _id()
+    kind: Mapped[str] = mapped_column(String(8))
+    ref_id: Mapped[int] = mapped_column(BigInteger)
+    player_id: Mapped[int | None] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime] = _created()
+
+
+def _pg_trigger(
+    table: str,
+    kind: str,
+    ref: str,
+    player: str | None,
+    update_if: str = "",
+    events: str = "INSERT OR UPDATE OR DELETE",
+) -> list[str]:
+    """A PostgreSQL row trigger queueing (kind, ref, player) of the new row, and of the old row on a
+    delete or on an update that moved the row; an update is queued only when `update_if` holds."""
+    function = f"fantasy_queue_{table}"
+
+    def values(row: str) -> str:
+        return f"('{kind}', {row}.{ref}, {f'{row}.{player}' if player else 'NULL'})"
+
+    moved = f"OLD.{ref} IS DISTINCT FROM NEW.{ref}" + (
+        f" OR OLD.{player} IS DISTINCT FROM NEW.{player}" if player else ""
+    )
+    skip = f"IF TG_OP = 'UPDATE' AND NOT ({update_if}) THEN RETURN NULL; END IF;" if update_if else ""
+    return [
+        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          {skip}
+          IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND ({moved})) THEN
+            INSERT INTO scoring_changes (kind, ref_id, player_id) VALUES {values("OLD")};
+          END IF;
+          IF TG_OP <> 'DELETE' THEN
+            INSERT INTO scoring_changes (kind, ref_id, player_id) VALUES {values("NEW")};
+          END IF;
+          RETURN NULL;
+        END $$""",
+        f"CREATE OR REPLACE TRIGGER {function} AFTER {events} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
+def _sqlite_trigger(
+    table: str,
+    kind: str,
+    ref: str,
+    player: str | None,
+    when: str = "",
+    events: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE"),
+) -> list[str]:
+    statements = []
+    for event in events:
+        rows = {"INSERT": ["NEW"], "DELETE": ["OLD"]}.get(event.split()[0], ["OLD", "NEW"])
+        inserts = " ".join(
+            f"INSERT INTO scoring_changes (kind, ref_id, player_id, queued_at) VALUES "
+            f"('{kind}', {row}.{ref}, {f'{row}.{player}' if player else 'NULL'}, CURRENT_TIMESTAMP);"
+            for row in rows
+        )
+        name = f"fantasy_queue_{table}_{event.split()[0].lower()}"
+        condition = f" WHEN {when}" if when and event.startswith("UPDATE") else ""
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} FOR EACH ROW{condition} BEGIN {inserts} END"
+        )
+    return statements
+
+
+SETTINGS_CHANGED = (
+    "OLD.scoring_settings IS DISTINCT FROM NEW.scoring_settings OR OLD.status IS DISTINCT FROM NEW.status "
+    "OR OLD.season IS DISTINCT FROM NEW.season"
+)
+TIP_OFF_CHANGED = "OLD.start_time IS DISTINCT FROM NEW.start_time OR OLD.season IS DISTINCT FROM NEW.season"
+CHANGE_TRIGGERS = {
+    "postgresql": [
+        *_pg_trigger("player_game_stats", "line", "game_id", "player_id"),
+        *_pg_trigger("games", "game", "id", None, TIP_OFF_CHANGED, "UPDATE"),
+        *_pg_trigger("roster_slots", "team", "fantasy_team_id", None),
+        *_pg_trigger("leagues", "league", "id", None, SETTINGS_CHANGED),
+    ],
+    "sqlite": [
+        *_sqlite_trigger("player_game_stats", "line", "game_id", "player_id"),
+        *_sqlite_trigger(
+            "games", "game", "id", None, TIP_OFF_CHANGED.replace("IS DISTINCT FROM", "IS NOT"), ("UPDATE",)
+        ),
+        *_sqlite_trigger("roster_slots", "team", "fantasy_team_id", None),
+        *_sqlite_trigger(
+            "leagues", "league", "id", None, SETTINGS_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+        ),
+    ],
+}
+"""What feeds `scoring_changes`, per dialect: created (or replaced) by `create_all`."""
+
+
+def install_change_triggers(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for statement in CHANGE_TRIGGERS.get(engine.dialect.name, []):
+            conn.exec_driver_sql(statement)
+
+
 # --- Archive tables: what cleanup_old_data moves out of the hot tables ---------------------
 
 ARCHIVED_SOURCES = (
@@ -596,6 +706,7 @@ def create_all(engine: Engine) -> list[str]:
     Base.metadata.create_all(engine)
     if existing:
         add_missing_columns_and_indexes(engine, existing)
+    install_change_triggers(engine)
     return sorted(Base.metadata.tables)
 
 

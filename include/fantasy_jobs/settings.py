@@ -118,6 +118,15 @@ SETTINGS: dict[str, Setting] = {
             high=60,
         ),
         Setting(
+            "scoring_full_days",
+            7,
+            int,
+            "calculate_fantasy_scores recomputes everything when no full run completed within this many "
+            "days (the safety net under the change log); otherwise it scores what changed.",
+            low=1,
+            high=31,
+        ),
+        Setting(
             "cleanup_batch_size",
             5000,
             int,

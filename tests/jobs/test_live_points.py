@@ -201,7 +201,7 @@ def test_live_points_and_totals_then_final(engine, espn):
 
 def test_a_line_the_next_tick_lacks_loses_its_points_and_totals(engine, espn):
     """ESPN credited Dana Diaz's live line by mistake and drops it: the tick deletes the line and its
-    points, records the removal, and L2 (whose one starter she is) falls to 0 in the same tick."""
+    points, records the removal, and L2's week (she is its one starter) goes in the same tick."""
     world_leagues(engine)
     week = 202630
     run_job(engine, "live_game_check", DURING)
@@ -210,7 +210,7 @@ def test_a_line_the_next_tick_lacks_loses_its_points_and_totals(engine, espn):
     espn.add(api.SUMMARY, without_dana.summary(), {"event": w.G3.id})
     tick = run_job(engine, "live_game_check", DURING + timedelta(minutes=5))
     assert set(points_of(engine, w.G3.id)) == {("default", "4001"), ("custom", "4001")}
-    assert team_weeks(engine) == {("L1", week): 8.0, ("L2", week): 0.0, ("C1", week): 6.5}
+    assert team_weeks(engine) == {("L1", week): 8.0, ("C1", week): 6.5}  # L2's week: no points left
     assert tick.details["team_week_rows"] == 1
     with engine.connect() as conn:
         removed = conn.execute(
@@ -220,7 +220,7 @@ def test_a_line_the_next_tick_lacks_loses_its_points_and_totals(engine, espn):
         ).all()
     assert [tuple(r) for r in removed] == [("2001", "pts", 6)]
     run_job(engine, "calculate_fantasy_scores", DURING + timedelta(minutes=6))  # the nightly agrees
-    assert team_weeks(engine) == {("L1", week): 8.0, ("L2", week): 0.0, ("C1", week): 6.5}
+    assert team_weeks(engine) == {("L1", week): 8.0, ("C1", week): 6.5}
 
 
 def test_a_scoring_failure_keeps_the_live_box_score(engine, espn):

@@ -10,8 +10,10 @@ from fantasy_jobs.registry import get_job
 from fantasy_jobs.runtime import JobResult, RunRequest, execute
 
 
-def run_job(engine, job_id: str, now: datetime, *, dry_run: bool = False) -> JobResult:
-    req = RunRequest(trigger="cli", logical_time=now, started_at=now, dry_run=dry_run, check_misfire=False)
+def run_job(engine, job_id: str, now: datetime, *, dry_run: bool = False, full: bool = False) -> JobResult:
+    req = RunRequest(
+        trigger="cli", logical_time=now, started_at=now, dry_run=dry_run, full=full, check_misfire=False
+    )
     return execute(get_job(job_id), req, engine=engine)
 
 

@@ -9,15 +9,24 @@ leagues x stat lines. Rows are rewritten only when a value changed, so a re-run 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from fantasy_jobs import scoring
+from fantasy_jobs import scoring, settings
 from fantasy_jobs.alerts import send_slack
 from fantasy_jobs.db import analyze, create_temp_table, upsert, use_job_work_mem
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import Game, League, ScoringProfile, UtcDateTime, utcnow
+from fantasy_jobs.schema import (
+    Game,
+    JobExecution,
+    League,
+    LeagueProfile,
+    ScoringProfile,
+    UtcDateTime,
+    utcnow,
+)
 from fantasy_jobs.timeutil import fantasy_week, previous_week, week_start
 
 SCORED_STATUSES = ("active", "completed")
@@ -44,9 +53,16 @@ class LeagueRules:
     problems: list[str]
 
 
-def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> LeagueRules:
+def load_league_rules(
+    ctx: JobContext, conn, statuses: tuple[str, ...], *, changed_only: bool = False
+) -> LeagueRules:
     """Each league's weights and bonus rules into RULES_TABLE on `conn`, a page of leagues at a time;
-    a league with bad settings is reported (named, with the key), not fatal, and left out."""
+    a league with bad settings is reported (named, with the key), not fatal, left out and unlinked
+    from its profile (so no later run totals it either).
+
+    `changed_only`: only the leagues CHANGES_TABLE names are read and hashed in Python; the other
+    leagues of `statuses` come from their stored profile link, set-based (their bonus columns are 0:
+    scoring does not use them)."""
     create_temp_table(
         conn,
         RULES_TABLE,
@@ -57,17 +73,20 @@ def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> Leagu
         f"INSERT INTO {RULES_TABLE} (league_id, season, weights_hash, weekly_high_score, all_starters_played) "
         "VALUES (:league_id, :season, :weights_hash, :weekly_high_score, :all_starters_played)"
     )
+    changed = text(f"SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league'")
     page = (
         select(League.id, League.name, League.season, League.scoring_settings)
         .where(League.status.in_(statuses), League.id > bindparam("after"))
         .order_by(League.id)
         .limit(LEAGUE_PAGE)
     )
+    if changed_only:
+        page = page.where(League.id.in_(changed))
     found = LeagueRules({}, 0, [])
     after = 0
     while leagues := conn.execute(page, {"after": after}).all():
         after = leagues[-1].id
-        rows = []
+        rows, bad = [], []
         for league in leagues:
             label = f"league {league.id} ({league.name})"
             try:
@@ -75,6 +94,7 @@ def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> Leagu
                 bonuses = scoring.league_bonuses(league.scoring_settings, label)
             except scoring.ScoringSettingsError as exc:
                 found.problems.append(str(exc))
+                bad.append(league.id)
                 ctx.log.error("%s is not scored: %s", label, exc)
                 continue
             key = scoring.weights_hash(weights)
@@ -83,6 +103,23 @@ def load_league_rules(ctx: JobContext, conn, statuses: tuple[str, ...]) -> Leagu
         if rows:
             conn.execute(insert_rule, rows)
             found.leagues += len(rows)
+        if bad:  # at most a page of ids
+            conn.execute(delete(LeagueProfile).where(LeagueProfile.league_id.in_(bad)))
+    if changed_only:
+        found.leagues += conn.execute(
+            text(f"""
+                INSERT INTO {RULES_TABLE} (league_id, season, weights_hash, weekly_high_score, all_starters_played)
+                SELECT l.id, l.season, p.weights_hash, 0, 0
+                FROM leagues l JOIN league_profiles lp ON lp.league_id = l.id JOIN scoring_profiles p ON p.id = lp.profile_id
+                WHERE l.status IN ({", ".join(f"'{s}'" for s in statuses)}) AND l.id NOT IN ({changed})
+            """)
+        ).rowcount
+        for key, weights in conn.execute(
+            select(ScoringProfile.weights_hash, ScoringProfile.weights).where(
+                ScoringProfile.weights_hash.in_(text(f"SELECT DISTINCT weights_hash FROM {RULES_TABLE}"))
+            )
+        ):
+            found.profiles.setdefault(key, {stat: float(w) for stat, w in weights.items()})
     analyze(conn, RULES_TABLE)
     return found
 
@@ -118,57 +155,145 @@ def assign_fantasy_weeks(conn) -> int:
     return len(changes)
 
 
-SCORED_GAMES_TABLE = "tmp_scored_games"
-"""The games a live run scores (game_id: the few live games, not data-sized): with
-`only_listed_games`, score_profile and total_team_weeks join it instead of scoring the season."""
-LISTED_GAMES = f" AND g.id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})"
-LISTED_TEAM_WEEKS = f"""
-      AND fp.week IN (SELECT lg.fantasy_week FROM games lg WHERE lg.id IN (SELECT game_id FROM {SCORED_GAMES_TABLE}))
-      AND rs.fantasy_team_id IN (
-        SELECT lrs.fantasy_team_id FROM roster_slots lrs WHERE lrs.player_id IN (
-          SELECT ls.player_id FROM player_game_stats ls WHERE ls.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})
-          UNION SELECT sc.player_id FROM stat_corrections sc
-          WHERE sc.kind = 'removed' AND sc.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})))"""
-"""The team weeks a listed game can change: its weeks, for teams that roster one of its players or
-a player whose line it lost (whole weeks of those teams are summed, so each total is complete)."""
+# --- what a run scores: every line (full), the queued changes, or a few live games ----------
 
-EMPTIED_TEAM_WEEKS = f"""
-    UPDATE team_week_scores SET points = 0, updated_at = :now
-    WHERE points <> 0
-      AND league_id IN (SELECT league_id FROM {RULES_TABLE})
-      AND (fantasy_team_id, week) IN (
-        SELECT rs.fantasy_team_id, g.fantasy_week
-        FROM stat_corrections sc JOIN games g ON g.id = sc.game_id JOIN roster_slots rs ON rs.player_id = sc.player_id
-        WHERE sc.kind = 'removed' AND g.fantasy_week IS NOT NULL {{listed}})
-      AND NOT EXISTS (
-        SELECT 1 FROM roster_slots rs
-        JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
-        JOIN leagues l ON l.id = ft.league_id
-        JOIN league_profiles lp ON lp.league_id = l.id
-        JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = rs.player_id
-        JOIN games g ON g.id = fp.game_id
-        WHERE rs.fantasy_team_id = team_week_scores.fantasy_team_id AND fp.week = team_week_scores.week
-          AND g.season = l.season AND rs.slot IN ({STARTING})
-          AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time))
-"""
-"""A team week whose starters have no points left (every line behind its total was removed from a
-box score) has no row in STARTER_POINTS, so the upsert cannot lower it: it is set to 0 here. Only
-team weeks of players whose lines were removed are looked at (stat_corrections' `removed` rows),
-never the whole table."""
+CHANGES_TABLE = "tmp_scoring_changes"
+"""The `scoring_changes` rows this run read (copied first: rows committed while it runs wait for the next run)."""
+CHANGED_LINES = "tmp_changed_lines"
+"""(game_id, player_id) whose points this run rewrites (or deletes, when the line is gone)."""
+CHANGED_TEAM_WEEKS = "tmp_changed_team_weeks"
+"""(fantasy_team_id, week) whose totals this run recomputes: rewritten, or removed when nothing is left."""
+NEW_PROFILE_SEASONS = "tmp_new_profile_seasons"
+"""(weights_hash, season) of leagues newly linked or changed: every line of that season is scored for it."""
+SCORED_GAMES_TABLE = "tmp_scored_games"
+"""The games a live run scores (game_id: the few live games, not data-sized)."""
+
+SEASON_WEEKS = "SELECT DISTINCT season, fantasy_week AS week FROM games WHERE fantasy_week IS NOT NULL"
+
+
+def _insert_ignore(conn, table: str, select_sql: str, params: dict | None = None) -> int:
+    """INSERT the rows of `select_sql` into `table`, skipping keys already there (both dialects)."""
+    return conn.execute(
+        text(f"INSERT INTO {table} {select_sql} ON CONFLICT DO NOTHING"), params or {}
+    ).rowcount
+
+
+def take_changes(conn) -> int:
+    """The queued changes, copied into CHANGES_TABLE; returns how many."""
+    create_temp_table(
+        conn,
+        CHANGES_TABLE,
+        "id BIGINT PRIMARY KEY, kind VARCHAR(8) NOT NULL, ref_id BIGINT NOT NULL, player_id BIGINT",
+    )
+    taken = conn.execute(
+        text(
+            f"INSERT INTO {CHANGES_TABLE} (id, kind, ref_id, player_id) SELECT id, kind, ref_id, player_id FROM scoring_changes"
+        )
+    ).rowcount
+    analyze(conn, CHANGES_TABLE)
+    return taken
+
+
+def forget_changes(conn) -> None:
+    """Delete exactly the changes this run read, in its transaction: done together or not at all."""
+    conn.execute(text(f"DELETE FROM scoring_changes WHERE id IN (SELECT id FROM {CHANGES_TABLE})"))
+
+
+def create_work_tables(conn) -> None:
+    create_temp_table(
+        conn,
+        CHANGED_LINES,
+        "game_id BIGINT NOT NULL, player_id BIGINT NOT NULL, PRIMARY KEY (game_id, player_id)",
+    )
+    create_temp_table(
+        conn,
+        CHANGED_TEAM_WEEKS,
+        "fantasy_team_id BIGINT NOT NULL, week INTEGER NOT NULL, PRIMARY KEY (fantasy_team_id, week)",
+    )
+
+
+def collect_changed_lines(conn) -> int:
+    """CHANGED_LINES from the queue: lines written or deleted, and every line of a game whose tip-off moved."""
+    _insert_ignore(
+        conn,
+        CHANGED_LINES,
+        f"SELECT DISTINCT ref_id, player_id FROM {CHANGES_TABLE} WHERE kind = 'line' AND player_id IS NOT NULL",
+    )
+    _insert_ignore(
+        conn,
+        CHANGED_LINES,
+        f"SELECT s.game_id, s.player_id FROM player_game_stats s WHERE s.game_id IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'game')",
+    )
+    analyze(conn, CHANGED_LINES)
+    return conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_LINES}"))
+
+
+def collect_line_team_weeks(conn) -> None:
+    """The team weeks a changed line can move: its old week (the stored points') and its game's week,
+    for every team that ever rostered the player (whole weeks are summed again, so each stays exact)."""
+    player_weeks = f"""
+        SELECT c.player_id, fp.week FROM {CHANGED_LINES} c
+        JOIN fantasy_points fp ON fp.game_id = c.game_id AND fp.player_id = c.player_id
+        UNION
+        SELECT c.player_id, g.fantasy_week FROM {CHANGED_LINES} c JOIN games g ON g.id = c.game_id
+        WHERE g.fantasy_week IS NOT NULL"""
+    _insert_ignore(
+        conn,
+        CHANGED_TEAM_WEEKS,
+        f"SELECT DISTINCT rs.fantasy_team_id, pw.week FROM ({player_weeks}) pw JOIN roster_slots rs ON rs.player_id = pw.player_id",
+    )
+
+
+def collect_roster_team_weeks(conn) -> None:
+    """Every week of the season for a team whose roster changed, and for every team of a league whose
+    settings, status or season changed (or that is newly linked to a profile)."""
+    teams = f"""
+        SELECT ref_id AS team_id FROM {CHANGES_TABLE} WHERE kind = 'team'
+        UNION SELECT ft.id FROM fantasy_teams ft WHERE ft.league_id IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league')"""
+    _insert_ignore(
+        conn,
+        CHANGED_TEAM_WEEKS,
+        f"""SELECT DISTINCT t.team_id, w.week FROM ({teams}) t
+            JOIN fantasy_teams ft ON ft.id = t.team_id JOIN leagues l ON l.id = ft.league_id
+            JOIN ({SEASON_WEEKS}) w ON w.season = l.season""",
+    )
+
+
+def collect_listed_games(conn, game_ids: list[int]) -> None:
+    """CHANGED_LINES and their team weeks for a few live games: their lines, and the lines they lost."""
+    create_temp_table(conn, SCORED_GAMES_TABLE, "game_id BIGINT PRIMARY KEY")
+    conn.execute(
+        text(f"INSERT INTO {SCORED_GAMES_TABLE} (game_id) VALUES (:game_id)"),
+        [{"game_id": g} for g in sorted(set(game_ids))],
+    )
+    listed = f"IN (SELECT game_id FROM {SCORED_GAMES_TABLE})"
+    _insert_ignore(
+        conn, CHANGED_LINES, f"SELECT game_id, player_id FROM player_game_stats WHERE game_id {listed}"
+    )
+    _insert_ignore(
+        conn,
+        CHANGED_LINES,
+        f"SELECT DISTINCT game_id, player_id FROM stat_corrections WHERE kind = 'removed' AND game_id {listed}",
+    )
+    analyze(conn, SCORED_GAMES_TABLE, CHANGED_LINES)
 
 
 def score_profile(
-    conn, profile_id: int, key: str, weights: dict[str, float], now, *, only_listed_games: bool = False
+    conn, profile_id: int, key: str, weights: dict[str, float], now, *, scope: str = "all"
 ) -> int:
-    """Fantasy points of every stat line of the seasons its leagues play (or only of the games in
-    SCORED_GAMES_TABLE), under one profile; returns rows written."""
+    """Fantasy points under one profile of every stat line of the seasons its leagues play (`scope`
+    "all"), or only of CHANGED_LINES and of NEW_PROFILE_SEASONS ("changed"); returns rows written."""
     dialect = conn.dialect.name
+    only = ""
+    if scope == "changed":
+        only = f"""AND ((s.game_id, s.player_id) IN (SELECT game_id, player_id FROM {CHANGED_LINES})
+                   OR g.season IN (SELECT season FROM {NEW_PROFILE_SEASONS} WHERE weights_hash = :key))"""
     statement = text(f"""
         INSERT INTO fantasy_points (profile_id, player_id, game_id, week, points, is_final, updated_at)
         SELECT :profile_id, s.player_id, s.game_id, g.fantasy_week, {scoring.points_sql(weights, "s")}, s.is_final, :now
         FROM player_game_stats s JOIN games g ON g.id = s.game_id
         WHERE g.season IN (SELECT season FROM {RULES_TABLE} WHERE weights_hash = :key) AND g.fantasy_week IS NOT NULL
-          {LISTED_GAMES if only_listed_games else ""}
+          {only}
         ON CONFLICT (profile_id, player_id, game_id) DO UPDATE
         SET points = excluded.points, week = excluded.week, is_final = excluded.is_final, updated_at = excluded.updated_at
         WHERE {differs(dialect, "fantasy_points.points", "excluded.points")}
@@ -176,6 +301,18 @@ def score_profile(
            OR {differs(dialect, "fantasy_points.is_final", "excluded.is_final")}
     """).bindparams(bindparam("now", type_=UtcDateTime()))
     return conn.execute(statement, {"profile_id": profile_id, "key": key, "now": now}).rowcount
+
+
+def delete_points_of_gone_lines(conn) -> int:
+    """Points of CHANGED_LINES whose line no longer exists (a box score that dropped it)."""
+    return conn.execute(
+        text(f"""
+            DELETE FROM fantasy_points
+            WHERE (game_id, player_id) IN (SELECT game_id, player_id FROM {CHANGED_LINES})
+              AND NOT EXISTS (SELECT 1 FROM player_game_stats s
+                              WHERE s.game_id = fantasy_points.game_id AND s.player_id = fantasy_points.player_id)
+        """)
+    ).rowcount
 
 
 STARTER_POINTS = f"""
@@ -194,39 +331,83 @@ STARTER_POINTS = f"""
 """Each team's week total: its starters' points at each tip-off, through the league's profile.
 Shared by the scoring job and the data-quality score check."""
 
+TOTALS_TABLE = "tmp_team_week_totals"
 
-def total_team_weeks(conn, now, *, only_listed_games: bool = False) -> int:
-    """team_week_scores.points from STARTER_POINTS for the leagues in RULES_TABLE (or only the team
-    weeks the games in SCORED_GAMES_TABLE change), rewritten only where the total changed. Rows go in
-    (team, week) order, the unique index's: the upsert then walks index and table in order instead of
-    at random (at 100,000 leagues that halves its page reads and writes)."""
+
+def total_team_weeks(conn, now, *, scope: str = "all") -> int:
+    """team_week_scores.points from STARTER_POINTS for the leagues in RULES_TABLE: every team week
+    (`scope` "all") or those of CHANGED_TEAM_WEEKS ("changed"). Rewritten only where the total
+    changed, in (team, week) order, the unique index's (at 100,000 leagues that halves the upsert's
+    page reads and writes). A team week in scope whose starters have no points left is removed (its
+    points set to 0 while it holds a bonus), so the table equals a recompute from scratch."""
     dialect = conn.dialect.name
     league_filter = f"AND l.id IN (SELECT league_id FROM {RULES_TABLE})"
-    computed = STARTER_POINTS.format(
-        league_filter=league_filter + (LISTED_TEAM_WEEKS if only_listed_games else "")
-    )
-    statement = text(f"""
-        INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
-        SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2), 0, :now
-        FROM ({computed}) AS computed WHERE true
-        ORDER BY fantasy_team_id, week
-        ON CONFLICT (fantasy_team_id, week) DO UPDATE
-        SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
-        WHERE {differs(dialect, "team_week_scores.points", "excluded.points")}
-    """).bindparams(bindparam("now", type_=UtcDateTime()))
-    written = conn.execute(statement, {"now": now}).rowcount
-    emptied = text(
-        EMPTIED_TEAM_WEEKS.format(
-            listed=f"AND sc.game_id IN (SELECT game_id FROM {SCORED_GAMES_TABLE})"
-            if only_listed_games
-            else ""
+    if scope == "changed":
+        league_filter += (
+            f" AND (rs.fantasy_team_id, fp.week) IN (SELECT fantasy_team_id, week FROM {CHANGED_TEAM_WEEKS})"
         )
-    ).bindparams(bindparam("now", type_=UtcDateTime()))
-    return written + conn.execute(emptied, {"now": now}).rowcount
+    create_temp_table(
+        conn,
+        TOTALS_TABLE,
+        "league_id BIGINT NOT NULL, fantasy_team_id BIGINT NOT NULL, week INTEGER NOT NULL, "
+        "total DOUBLE PRECISION NOT NULL, PRIMARY KEY (fantasy_team_id, week)",
+    )
+    conn.execute(
+        text(
+            f"INSERT INTO {TOTALS_TABLE} (league_id, fantasy_team_id, week, total) "
+            f"SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2) FROM ({STARTER_POINTS.format(league_filter=league_filter)}) AS c"
+        )
+    )
+    analyze(conn, TOTALS_TABLE)
+    written = conn.execute(
+        text(f"""
+            INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
+            SELECT league_id, fantasy_team_id, week, total, 0, :now FROM {TOTALS_TABLE} WHERE true
+            ORDER BY fantasy_team_id, week
+            ON CONFLICT (fantasy_team_id, week) DO UPDATE
+            SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
+            WHERE {differs(dialect, "team_week_scores.points", "excluded.points")}
+        """).bindparams(bindparam("now", type_=UtcDateTime())),
+        {"now": now},
+    ).rowcount
+    in_scope = f"league_id IN (SELECT league_id FROM {RULES_TABLE})"
+    if scope == "changed":
+        in_scope += (
+            f" AND (fantasy_team_id, week) IN (SELECT fantasy_team_id, week FROM {CHANGED_TEAM_WEEKS})"
+        )
+    emptied = f"""{in_scope} AND NOT EXISTS (
+        SELECT 1 FROM {TOTALS_TABLE} t WHERE t.fantasy_team_id = team_week_scores.fantasy_team_id AND t.week = team_week_scores.week)"""
+    written += conn.execute(
+        text(f"DELETE FROM team_week_scores WHERE bonus_points = 0 AND {emptied}")
+    ).rowcount
+    written += conn.execute(
+        text(
+            f"UPDATE team_week_scores SET points = 0, updated_at = :now WHERE points <> 0 AND {emptied}"
+        ).bindparams(bindparam("now", type_=UtcDateTime())),
+        {"now": now},
+    ).rowcount
+    return written
 
 
 def link_league_profiles(conn, now) -> int:
-    """league_profiles: each league in RULES_TABLE -> its profile, rewritten only where it changed."""
+    """league_profiles: each league in RULES_TABLE -> its profile, rewritten only where it changed.
+    Before that, NEW_PROFILE_SEASONS gets the (profile, season) of each league newly linked or named
+    in the queue (a league back from `archived` may find its profile's points stale: lines changed
+    while no scored league used it)."""
+    create_temp_table(
+        conn,
+        NEW_PROFILE_SEASONS,
+        "weights_hash VARCHAR(64) NOT NULL, season INTEGER NOT NULL, PRIMARY KEY (weights_hash, season)",
+    )
+    _insert_ignore(
+        conn,
+        NEW_PROFILE_SEASONS,
+        f"""SELECT DISTINCT r.weights_hash, r.season FROM {RULES_TABLE} r
+            JOIN scoring_profiles p ON p.weights_hash = r.weights_hash
+            LEFT JOIN league_profiles lp ON lp.league_id = r.league_id
+            WHERE lp.profile_id IS NULL OR lp.profile_id <> p.id
+               OR r.league_id IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league')""",
+    )
     statement = text(f"""
         INSERT INTO league_profiles (league_id, profile_id, updated_at)
         SELECT r.league_id, p.id, :now FROM {RULES_TABLE} r JOIN scoring_profiles p ON p.weights_hash = r.weights_hash
@@ -238,7 +419,7 @@ def link_league_profiles(conn, now) -> int:
 
 
 def score_profiles(
-    ctx: JobContext, conn, profiles: dict[str, dict[str, float]], now, *, only_listed_games: bool = False
+    ctx: JobContext, conn, profiles: dict[str, dict[str, float]], now, *, scope: str = "all"
 ) -> tuple[int, list[str]]:
     """The profiles stored and linked to the leagues in RULES_TABLE, then each profile's points under
     its own savepoint: a profile that fails is rolled back alone and its leagues are dropped from
@@ -257,9 +438,7 @@ def score_profiles(
     for number, (key, weights) in enumerate(profiles.items(), 1):
         try:
             with conn.begin_nested():
-                rows = score_profile(
-                    conn, profile_ids[key], key, weights, now, only_listed_games=only_listed_games
-                )
+                rows = score_profile(conn, profile_ids[key], key, weights, now, scope=scope)
         except DBAPIError as exc:  # this profile only: its leagues keep yesterday's totals
             failed.append(f"profile {key[:10]}: {type(exc.orig).__name__}: {shorten(str(exc.orig))}")
             ctx.log.error(
@@ -280,77 +459,152 @@ def score_profiles(
 
 @dataclass
 class GamesScored:
-    """What score_games wrote and what it left out."""
+    """What a scoring pass wrote and what it left out."""
 
-    points: int  # fantasy_points rows written
-    team_weeks: int  # team_week_scores rows written
+    points: int  # fantasy_points rows written (or deleted)
+    team_weeks: int  # team_week_scores rows written (or removed)
     leagues: int
     profiles: int
-    skipped_leagues: list[str]  # bad scoring settings (calculate_fantasy_scores alerts on them daily)
+    skipped_leagues: list[str]  # bad scoring settings (calculate_fantasy_scores alerts on them)
     failed_profiles: list[str]
+    lines: int = 0  # stat lines rescored (changed or live); every line on a full run
+    team_weeks_in_scope: int = 0
+    weeks_set: int = 0
+
+
+def score_scope(ctx: JobContext, conn, rules: LeagueRules, now, scope: str) -> GamesScored:
+    """Points of the lines in scope under every profile in use, then the team weeks in scope."""
+    scored = GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
+    if not rules.profiles:
+        return scored
+    scored.weeks_set = assign_fantasy_weeks(conn)
+    if scope == "changed":
+        collect_line_team_weeks(conn)  # the old weeks of changed lines, before they are rescored
+    scored.points, scored.failed_profiles = score_profiles(ctx, conn, rules.profiles, now, scope=scope)
+    if scope == "changed":
+        scored.points += delete_points_of_gone_lines(conn)
+        collect_line_team_weeks(conn)  # and their new weeks
+        collect_roster_team_weeks(conn)
+        scored.team_weeks_in_scope = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_TEAM_WEEKS}"))
+        analyze(conn, CHANGED_TEAM_WEEKS)
+    analyze(conn, "fantasy_points", "league_profiles")
+    scored.team_weeks = total_team_weeks(conn, now, scope=scope)
+    return scored
 
 
 def score_games(ctx: JobContext, game_ids: list[int]) -> GamesScored:
     """Fantasy points of these games' stat lines under every profile in use (is_final as the lines
     are) and the week totals of the teams they change, in one transaction of their own.
 
-    For live_game_check: `game_ids` are the few live games (a bounded list, not data-sized) and go
-    into SCORED_GAMES_TABLE; the rules, statements and savepoints are calculate_fantasy_scores' own,
-    so the live points equal the points the nightly chain computes from the same lines."""
+    For live_game_check: `game_ids` are the few live games (a bounded list, not data-sized); the
+    rules, statements and savepoints are calculate_fantasy_scores' own (its "changed" scope), so the
+    live points equal the points the nightly computes from the same lines. The queue is left for
+    the nightly, which finds these changes already applied."""
     now = utcnow()
     with ctx.engine.begin() as conn:
-        rules = load_league_rules(ctx, conn, SCORED_STATUSES)
-        scored = GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
+        rules = load_league_rules(ctx, conn, SCORED_STATUSES, changed_only=False)
         if not game_ids or not rules.profiles:
-            return scored
-        create_temp_table(conn, SCORED_GAMES_TABLE, "game_id BIGINT PRIMARY KEY")
-        conn.execute(
-            text(f"INSERT INTO {SCORED_GAMES_TABLE} (game_id) VALUES (:game_id)"),
-            [{"game_id": game_id} for game_id in sorted(set(game_ids))],
+            return GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
+        create_temp_table(
+            conn,
+            CHANGES_TABLE,
+            "id BIGINT PRIMARY KEY, kind VARCHAR(8) NOT NULL, ref_id BIGINT NOT NULL, player_id BIGINT",
         )
-        analyze(conn, SCORED_GAMES_TABLE)
-        assign_fantasy_weeks(conn)
-        scored.points, scored.failed_profiles = score_profiles(
-            ctx, conn, rules.profiles, now, only_listed_games=True
-        )
-        scored.team_weeks = total_team_weeks(conn, now, only_listed_games=True)
+        create_work_tables(conn)
+        collect_listed_games(conn, game_ids)
+        scored = score_scope(ctx, conn, rules, now, "changed")
+        scored.lines = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_LINES}"))
     return scored
 
 
+def full_run_due(ctx: JobContext) -> str | None:
+    """Why this run recomputes everything (None: it scores the queued changes only): no completed
+    full run within `scoring_full_days` (the safety net; also the first run after an upgrade)."""
+    days = settings.get("scoring_full_days")
+    with ctx.engine.connect() as conn:
+        last_full = conn.scalar(
+            select(func.max(JobExecution.started_at)).where(
+                JobExecution.job_id == ctx.job.id,
+                JobExecution.status == "completed",
+                JobExecution.dry_run.is_(False),
+                JobExecution.started_at > utcnow() - timedelta(days=days),
+                JobExecution.details["full"].as_boolean(),
+            )
+        )
+    if last_full is None:
+        return f"no full recompute completed in the last {days} days (scoring_full_days)"
+    return None
+
+
 def calculate_fantasy_scores(ctx: JobContext) -> JobResult:
-    """Points per scoring profile, then team week totals; a profile that fails is rolled back alone
-    (its leagues are not totalled), the others are kept, and the job fails at the end naming it."""
+    """Points and team week totals of what changed since the last run (the `scoring_changes` queue),
+    or of everything (`full`: asked for, or the weekly safety net). A profile that fails is rolled
+    back alone (its leagues are not totalled), the others are kept, and the job fails at the end
+    naming it; the queue is then kept whole for the next run."""
     now = utcnow()
-    written = totals = weeks = 0
-    failed: list[str] = []
+    reason = "asked for (--full)" if ctx.full else full_run_due(ctx)
+    full = reason is not None
     with ctx.engine.begin() as conn:
         use_job_work_mem(conn)
-        rules = load_league_rules(ctx, conn, SCORED_STATUSES)
-        profiles, problems = rules.profiles, rules.problems
+        queued = take_changes(conn)
+        if not full and queued == 0:
+            return JobResult(
+                0,
+                "nothing changed since the last run: no line, game, roster or league to rescore",
+                {"full": False, "changes": 0},
+            )
+        rules = load_league_rules(ctx, conn, SCORED_STATUSES, changed_only=not full)
         ctx.log.info(
-            "%d leagues share %d scoring profiles; %d leagues skipped",
+            "%s: %d queued changes; %d leagues share %d scoring profiles; %d leagues skipped",
+            f"full recompute, {reason}" if full else "changes only",
+            queued,
             rules.leagues,
-            len(profiles),
-            len(problems),
+            len(rules.profiles),
+            len(rules.problems),
         )
         if ctx.dry_run:
             return JobResult(
-                0,
-                f"dry run: would score {rules.leagues} leagues through {len(profiles)} profiles",
-                {"profiles": len(profiles), "skipped_leagues": problems},
+                queued,
+                f"dry run: would {'recompute ' + str(rules.leagues) + ' leagues' if full else 'apply ' + str(queued) + ' queued changes'} through {len(rules.profiles)} profiles",
+                {
+                    "profiles": len(rules.profiles),
+                    "skipped_leagues": rules.problems,
+                    "full": full,
+                    "changes": queued,
+                },
             )
-        weeks = assign_fantasy_weeks(conn)
-        written, failed = score_profiles(ctx, conn, profiles, now)
-        analyze(conn, "fantasy_points", "league_profiles")
-        totals = total_team_weeks(conn, now)
-        written += totals
-    report_problems(ctx, problems + failed)
-    summary = f"{rules.leagues} leagues, {len(profiles)} profiles: {written - totals} points rows and {totals} team weeks written"
-    if problems:
-        summary += f"; {len(problems)} leagues skipped for bad scoring settings"
-    if failed:
-        raise RuntimeError(f"{summary}; {len(failed)} profile(s) failed: " + "; ".join(failed))
-    return JobResult(written, summary, {"games_weeks_set": weeks, "skipped_leagues": problems})
+        create_work_tables(conn)
+        collect_changed_lines(conn)
+        scored = score_scope(ctx, conn, rules, now, "all" if full else "changed")
+        scored.lines = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_LINES}"))
+        if not scored.failed_profiles:
+            forget_changes(conn)
+    report_problems(ctx, rules.problems + scored.failed_profiles)
+    summary = (
+        f"{'full recompute' if full else f'{queued} queued changes'}: {rules.leagues} leagues, {len(rules.profiles)} profiles: "
+        f"{scored.points} points rows and {scored.team_weeks} team weeks written"
+        + ("" if full else f" ({scored.lines} lines and {scored.team_weeks_in_scope} team weeks in scope)")
+    )
+    if rules.problems:
+        summary += f"; {len(rules.problems)} leagues skipped for bad scoring settings"
+    if scored.failed_profiles:
+        raise RuntimeError(
+            f"{summary}; {len(scored.failed_profiles)} profile(s) failed: "
+            + "; ".join(scored.failed_profiles)
+        )
+    return JobResult(
+        scored.points + scored.team_weeks,
+        summary,
+        {
+            "full": full,
+            "full_reason": reason,
+            "changes": queued,
+            "lines": scored.lines,
+            "team_weeks_in_scope": scored.team_weeks_in_scope,
+            "games_weeks_set": scored.weeks_set,
+            "skipped_leagues": rules.problems,
+        },
+    )
 
 
 # --- calculate_bonuses ----------------------------------------------------------------------
