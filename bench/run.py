@@ -31,6 +31,8 @@ VENV_BIN = Path(sys.executable).parent
 # Schedule order: the daily chain, the frequent jobs, then Monday's and Sunday's weekly jobs.
 COVERED = (
     "calculate_fantasy_scores",
+    "calculate_fantasy_scores_nothing_new",
+    "calculate_fantasy_scores_3_games",
     "calculate_analytics",
     "league_analytics",
     "league_analytics_next_day",
@@ -46,7 +48,17 @@ UPDATE team_week_scores t SET points = t.points + 1.5, updated_at = now() FROM l
 WHERE l.id = t.league_id AND l.status = 'active' AND t.fantasy_team_id %% 2 = 0
   AND t.week = (SELECT MAX(week) FROM team_week_scores WHERE week <= %(week)s)
 """
-VARIANTS = {"league_analytics_next_day": ("league_analytics", NEXT_DAY_SQL)}
+THREE_GAMES_SQL = """
+UPDATE player_game_stats SET pts = pts + 2, fgm = fgm + 1, fga = fga + 1, updated_at = now()
+WHERE game_id IN (SELECT id FROM games WHERE season = 2026 ORDER BY start_time DESC, id DESC LIMIT 3)
+"""
+VARIANTS = {
+    # the nightly again, nothing new since the first (full) run: the change log is empty
+    "calculate_fantasy_scores_nothing_new": ("calculate_fantasy_scores", None),
+    # the nightly after a day's games: the 3 latest games' box scores changed (their lines queued)
+    "calculate_fantasy_scores_3_games": ("calculate_fantasy_scores", THREE_GAMES_SQL),
+    "league_analytics_next_day": ("league_analytics", NEXT_DAY_SQL),
+}
 """Runs of a job on changed data, by name: (the job, a statement run first on the bench database, so
 job and reference both see it). The next day: a day's games change the latest week of every active
 league (half its teams), and league_analytics runs again: the daily case, after the first full run."""

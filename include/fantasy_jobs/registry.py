@@ -177,19 +177,30 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         id="calculate_fantasy_scores",
-        writes=("games", "scoring_profiles", "league_profiles", "fantasy_points", "team_week_scores"),
+        writes=(
+            "games",
+            "scoring_profiles",
+            "league_profiles",
+            "fantasy_points",
+            "team_week_scores",
+            "scoring_changes",
+        ),
         name="Fantasy scoring",
         group="daily",
         area="scoring",
         entrypoint="fantasy_jobs.jobs.scoring:calculate_fantasy_scores",
-        summary="Fantasy points once per scoring profile for every stat line of the season; team week totals "
-        "from the starters at each tip-off.",
+        summary="Fantasy points once per scoring profile and team week totals from the starters at each tip-off, "
+        "for what changed since the last run (the scoring_changes log); everything with `full`, and at least "
+        "once every `scoring_full_days` (7).",
         pool="fantasy_db_heavy",
         nominal="03:30",
         expected=timedelta(minutes=15),
         timeout=timedelta(hours=1),
         doc="Leagues with the same weights share a profile. A league whose scoring_settings are malformed is "
-        "skipped with an error naming the league and the key (logged and sent to Slack); the others are scored.",
+        "skipped with an error naming the league and the key (logged and sent to Slack); the others are scored. "
+        "Database triggers log every change that can move points (stat lines, tip-offs, roster slots, league "
+        "settings and status); a run rescores those lines and recomputes those team weeks only, and a re-run "
+        "with nothing new reads an empty log and writes nothing. Trigger with `full` to recompute everything.",
     ),
     Job(
         id="calculate_analytics",

@@ -246,7 +246,7 @@ STEPS = [
 ]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3, 12])
 def test_incremental_runs_equal_a_recompute_from_scratch(world, seed):
     engine, copy, ids = world
     rng = random.Random(seed)
@@ -258,7 +258,9 @@ def test_incremental_runs_equal_a_recompute_from_scratch(world, seed):
         with engine.begin() as conn:
             history += [rng.choice(STEPS)(conn, rng, ids) for _ in range(rng.randint(1, 3))]
         result = run_job(engine, "calculate_fantasy_scores", NOW)
-        assert not result.details["full"] and result.details["changes"] > 0, history
+        assert not result.details["full"], (
+            history
+        )  # (a step may change nothing: a game "moved" to its own time)
         assert count(engine, ScoringChange) == 0  # every change read was consumed
         assert derived(engine) == from_scratch(copy), f"after step {number}: {history}"
     quiet = run_job(engine, "calculate_fantasy_scores", NOW)  # nothing new: nothing read, nothing written

@@ -246,7 +246,8 @@ def collect_line_team_weeks(conn) -> None:
 
 def collect_roster_team_weeks(conn) -> None:
     """Every week of the season for a team whose roster changed, and for every team of a league whose
-    settings, status or season changed (or that is newly linked to a profile)."""
+    settings, status or season changed, plus the weeks those teams hold totals for (a week whose
+    games all moved away has no games left, but its total must go)."""
     teams = f"""
         SELECT ref_id AS team_id FROM {CHANGES_TABLE} WHERE kind = 'team'
         UNION SELECT ft.id FROM fantasy_teams ft WHERE ft.league_id IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league')"""
@@ -255,7 +256,9 @@ def collect_roster_team_weeks(conn) -> None:
         CHANGED_TEAM_WEEKS,
         f"""SELECT DISTINCT t.team_id, w.week FROM ({teams}) t
             JOIN fantasy_teams ft ON ft.id = t.team_id JOIN leagues l ON l.id = ft.league_id
-            JOIN ({SEASON_WEEKS}) w ON w.season = l.season""",
+            JOIN ({SEASON_WEEKS}) w ON w.season = l.season
+            UNION
+            SELECT tws.fantasy_team_id, tws.week FROM team_week_scores tws WHERE tws.fantasy_team_id IN ({teams})""",
     )
 
 
@@ -375,8 +378,11 @@ def total_team_weeks(conn, now, *, scope: str = "all") -> int:
         in_scope += (
             f" AND (fantasy_team_id, week) IN (SELECT fantasy_team_id, week FROM {CHANGED_TEAM_WEEKS})"
         )
+    # only leagues whose season has games in the database: a past season whose box scores were never
+    # ingested keeps its history (it cannot be recomputed, so it is never emptied either)
     emptied = f"""{in_scope} AND NOT EXISTS (
-        SELECT 1 FROM {TOTALS_TABLE} t WHERE t.fantasy_team_id = team_week_scores.fantasy_team_id AND t.week = team_week_scores.week)"""
+        SELECT 1 FROM {TOTALS_TABLE} t WHERE t.fantasy_team_id = team_week_scores.fantasy_team_id AND t.week = team_week_scores.week)
+      AND league_id IN (SELECT league_id FROM {RULES_TABLE} WHERE season IN (SELECT season FROM games WHERE fantasy_week IS NOT NULL))"""
     written += conn.execute(
         text(f"DELETE FROM team_week_scores WHERE bonus_points = 0 AND {emptied}")
     ).rowcount
