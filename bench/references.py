@@ -70,31 +70,20 @@ points AS (
     WHERE fantasy_points.points IS DISTINCT FROM excluded.points OR fantasy_points.week IS DISTINCT FROM excluded.week
        OR fantasy_points.is_final IS DISTINCT FROM excluded.is_final
     RETURNING profile_id, player_id, game_id, week, points),
-computed AS (
-    SELECT ft.league_id, rs.fantasy_team_id, pt.week, round(SUM(pt.points)::numeric, 2) AS total
+totals AS (
+    INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
+    SELECT ft.league_id, rs.fantasy_team_id, pt.week, round(SUM(pt.points)::numeric, 2), 0, %(now)s
     FROM points pt JOIN games g ON g.id = pt.game_id
     JOIN league_profile lp ON lp.profile_id = pt.profile_id AND lp.season = g.season
     JOIN fantasy_teams ft ON ft.league_id = lp.league_id
     JOIN roster_slots rs ON rs.fantasy_team_id = ft.id AND rs.player_id = pt.player_id
     WHERE rs.slot IN ({STARTING}) AND rs.acquired_at <= g.start_time
       AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
-    GROUP BY ft.league_id, rs.fantasy_team_id, pt.week),
-totals AS (
-    INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
-    SELECT league_id, fantasy_team_id, week, total, 0, %(now)s FROM computed
+    GROUP BY ft.league_id, rs.fantasy_team_id, pt.week
     ON CONFLICT (fantasy_team_id, week) DO UPDATE SET points = excluded.points, updated_at = excluded.updated_at
     WHERE team_week_scores.points IS DISTINCT FROM excluded.points
-    RETURNING 1),
-emptied AS (  -- team weeks whose starters scored nothing (seasons with games): gone, or 0 while they hold a bonus
-    SELECT t.id, t.bonus_points FROM team_week_scores t
-    WHERE t.league_id IN (SELECT league_id FROM league_profile WHERE season IN (SELECT season FROM games))
-      AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.fantasy_team_id = t.fantasy_team_id AND c.week = t.week)),
-removed AS (DELETE FROM team_week_scores WHERE id IN (SELECT id FROM emptied WHERE bonus_points = 0) RETURNING 1),
-zeroed AS (
-    UPDATE team_week_scores SET points = 0, updated_at = %(now)s
-    WHERE id IN (SELECT id FROM emptied WHERE bonus_points <> 0) AND points <> 0 RETURNING 1)
-SELECT (SELECT COUNT(*) FROM points) + (SELECT COUNT(*) FROM totals) + (SELECT COUNT(*) FROM removed)
-     + (SELECT COUNT(*) FROM zeroed)
+    RETURNING 1)
+SELECT (SELECT COUNT(*) FROM points) + (SELECT COUNT(*) FROM totals)
 """
 
 CONSISTENCY = f"""

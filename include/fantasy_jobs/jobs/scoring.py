@@ -335,20 +335,40 @@ STARTER_POINTS = f"""
 Shared by the scoring job and the data-quality score check."""
 
 TOTALS_TABLE = "tmp_team_week_totals"
+EMPTIED_TABLE = "tmp_emptied_team_weeks"
+CHANGED_STARTER_POINTS = STARTER_POINTS.replace(
+    "FROM roster_slots rs",
+    f"FROM {CHANGED_TEAM_WEEKS} cw JOIN roster_slots rs ON rs.fantasy_team_id = cw.fantasy_team_id",
+).replace("AND fp.player_id = rs.player_id", "AND fp.player_id = rs.player_id AND fp.week = cw.week")
+"""STARTER_POINTS of the team weeks in CHANGED_TEAM_WEEKS only, driven from them (not a filter at the end)."""
+
+
+def _upsert_totals(conn, now, source: str) -> int:
+    """team_week_scores.points from `source` (league_id, fantasy_team_id, week, total), rewritten only
+    where the total changed, in (team, week) order, the unique index's (at 100,000 leagues that halves
+    the upsert's page reads and writes)."""
+    return conn.execute(
+        text(f"""
+            INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
+            SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2), 0, :now
+            FROM ({source}) AS computed WHERE true
+            ORDER BY fantasy_team_id, week
+            ON CONFLICT (fantasy_team_id, week) DO UPDATE
+            SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
+            WHERE {differs(conn.dialect.name, "team_week_scores.points", "excluded.points")}
+        """).bindparams(bindparam("now", type_=UtcDateTime())),
+        {"now": now},
+    ).rowcount
 
 
 def total_team_weeks(conn, now, *, scope: str = "all") -> int:
     """team_week_scores.points from STARTER_POINTS for the leagues in RULES_TABLE: every team week
-    (`scope` "all") or those of CHANGED_TEAM_WEEKS ("changed"). Rewritten only where the total
-    changed, in (team, week) order, the unique index's (at 100,000 leagues that halves the upsert's
-    page reads and writes). A team week in scope whose starters have no points left is removed (its
-    points set to 0 while it holds a bonus), so the table equals a recompute from scratch."""
-    dialect = conn.dialect.name
+    (`scope` "all", one grouped upsert) or those of CHANGED_TEAM_WEEKS ("changed"). Then the team
+    weeks of CHANGED_TEAM_WEEKS whose starters have no points left are removed (kept at 0 points while
+    they hold a bonus), so the table equals a recompute from scratch: every change that can empty a
+    team week (a removed line, a moved tip-off, a lineup move, a league's new weights) is in the
+    change log, so only those team weeks are looked at, never the whole table."""
     league_filter = f"AND l.id IN (SELECT league_id FROM {RULES_TABLE})"
-    if scope == "changed":
-        league_filter += (
-            f" AND (rs.fantasy_team_id, fp.week) IN (SELECT fantasy_team_id, week FROM {CHANGED_TEAM_WEEKS})"
-        )
     create_temp_table(
         conn,
         TOTALS_TABLE,
@@ -357,31 +377,34 @@ def total_team_weeks(conn, now, *, scope: str = "all") -> int:
     )
     conn.execute(
         text(
-            f"INSERT INTO {TOTALS_TABLE} (league_id, fantasy_team_id, week, total) "
-            f"SELECT league_id, fantasy_team_id, week, ROUND(CAST(total AS NUMERIC), 2) FROM ({STARTER_POINTS.format(league_filter=league_filter)}) AS c"
+            f"INSERT INTO {TOTALS_TABLE} (league_id, fantasy_team_id, week, total) SELECT league_id, "
+            f"fantasy_team_id, week, total FROM ({CHANGED_STARTER_POINTS.format(league_filter=league_filter)}) AS c"
         )
     )
     analyze(conn, TOTALS_TABLE)
-    written = conn.execute(
-        text(f"""
-            INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
-            SELECT league_id, fantasy_team_id, week, total, 0, :now FROM {TOTALS_TABLE} WHERE true
-            ORDER BY fantasy_team_id, week
-            ON CONFLICT (fantasy_team_id, week) DO UPDATE
-            SET points = excluded.points, league_id = excluded.league_id, updated_at = excluded.updated_at
-            WHERE {differs(dialect, "team_week_scores.points", "excluded.points")}
-        """).bindparams(bindparam("now", type_=UtcDateTime())),
-        {"now": now},
-    ).rowcount
-    in_scope = f"league_id IN (SELECT league_id FROM {RULES_TABLE})"
-    if scope == "changed":
-        in_scope += (
-            f" AND (fantasy_team_id, week) IN (SELECT fantasy_team_id, week FROM {CHANGED_TEAM_WEEKS})"
+    if scope == "all":
+        written = _upsert_totals(conn, now, STARTER_POINTS.format(league_filter=league_filter))
+    else:
+        written = _upsert_totals(
+            conn, now, f"SELECT league_id, fantasy_team_id, week, total FROM {TOTALS_TABLE}"
         )
+    # the emptied keys first (a small anti-join), then the rows by their unique index
+    create_temp_table(
+        conn,
+        EMPTIED_TABLE,
+        "fantasy_team_id BIGINT NOT NULL, week INTEGER NOT NULL, PRIMARY KEY (fantasy_team_id, week)",
+    )
+    conn.execute(
+        text(f"""
+            INSERT INTO {EMPTIED_TABLE} (fantasy_team_id, week)
+            SELECT cw.fantasy_team_id, cw.week FROM {CHANGED_TEAM_WEEKS} cw
+            WHERE NOT EXISTS (SELECT 1 FROM {TOTALS_TABLE} t WHERE t.fantasy_team_id = cw.fantasy_team_id AND t.week = cw.week)
+        """)
+    )
+    analyze(conn, EMPTIED_TABLE)
     # only leagues whose season has games in the database: a past season whose box scores were never
     # ingested keeps its history (it cannot be recomputed, so it is never emptied either)
-    emptied = f"""{in_scope} AND NOT EXISTS (
-        SELECT 1 FROM {TOTALS_TABLE} t WHERE t.fantasy_team_id = team_week_scores.fantasy_team_id AND t.week = team_week_scores.week)
+    emptied = f"""(fantasy_team_id, week) IN (SELECT fantasy_team_id, week FROM {EMPTIED_TABLE})
       AND league_id IN (SELECT league_id FROM {RULES_TABLE} WHERE season IN (SELECT season FROM games WHERE fantasy_week IS NOT NULL))"""
     written += conn.execute(
         text(f"DELETE FROM team_week_scores WHERE bonus_points = 0 AND {emptied}")
@@ -484,15 +507,12 @@ def score_scope(ctx: JobContext, conn, rules: LeagueRules, now, scope: str) -> G
     if not rules.profiles:
         return scored
     scored.weeks_set = assign_fantasy_weeks(conn)
-    if scope == "changed":
-        collect_line_team_weeks(conn)  # the old weeks of changed lines, before they are rescored
+    collect_line_team_weeks(conn)  # before rescoring: the stored points' (old) weeks and the games' weeks
     scored.points, scored.failed_profiles = score_profiles(ctx, conn, rules.profiles, now, scope=scope)
-    if scope == "changed":
-        scored.points += delete_points_of_gone_lines(conn)
-        collect_line_team_weeks(conn)  # and their new weeks
-        collect_roster_team_weeks(conn)
-        scored.team_weeks_in_scope = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_TEAM_WEEKS}"))
-        analyze(conn, CHANGED_TEAM_WEEKS)
+    scored.points += delete_points_of_gone_lines(conn)
+    collect_roster_team_weeks(conn)
+    scored.team_weeks_in_scope = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_TEAM_WEEKS}"))
+    analyze(conn, CHANGED_TEAM_WEEKS)
     analyze(conn, "fantasy_points", "league_profiles")
     scored.team_weeks = total_team_weeks(conn, now, scope=scope)
     return scored
