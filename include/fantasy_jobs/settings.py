@@ -177,7 +177,7 @@ SETTINGS: dict[str, Setting] = {
             str,
             "Channel cache_cleanup publishes on.",
         ),
-        Setting("notification_batch_size", 100, int, "Notifications claimed per batch."),
+        Setting("notification_batch_size", 100, int, "Notifications claimed per batch.", low=1, high=10000),
         Setting(
             "notification_in_app_batch_size",
             5000,
@@ -210,7 +210,13 @@ SETTINGS: dict[str, Setting] = {
             "Webhook request timeout (each of connect, send, answer); never more than what is left of the lease.",
         ),
         Setting(
-            "notification_concurrency", 16, int, "Webhook requests in flight at once (one connection pool)."
+            "notification_concurrency",
+            64,
+            int,
+            "Webhook deliveries unconfirmed at once: requests in flight plus outcomes not yet committed "
+            "(one keep-alive connection each).",
+            low=1,
+            high=1024,
         ),
         Setting(
             "airflow_retention_days",
