@@ -6,7 +6,9 @@ database: a copy is taken (CREATE DATABASE ... TEMPLATE, so the reference sees e
 job will see), the job's set-based reference runs on the copy (bench/references.py), the copy is
 dropped, and the job runs through `fantasy-jobs run JOB --at ANCHOR` in its own process, so its
 peak RSS is its own (from the child's resource usage; the job's `job_executions` row gives its
-time and rows). A local HTTP server stands in for the app's webhook. One table is printed and
+time and rows). A local aiohttp app stands in for the app's webhook (bench/webhook_receiver.py);
+the webhook burst row sets the job's deliveries a second beside that receiver's own ceiling,
+measured in the same run. One table is printed and
 written as JSON to bench-results/bench-S<S>.json.
 """
 
@@ -38,6 +40,7 @@ COVERED = (
     "league_analytics_next_day",
     "cache_cleanup",
     "process_notifications",
+    "process_notifications_webhook_burst",
     "data_quality_checks",
     "reset_weekly_moves",
     "calculate_bonuses",
@@ -52,12 +55,21 @@ THREE_GAMES_SQL = """
 UPDATE player_game_stats SET pts = pts + 2, fgm = fgm + 1, fga = fga + 1, updated_at = now()
 WHERE game_id IN (SELECT id FROM games WHERE season = 2026 ORDER BY start_time DESC, id DESC LIMIT 3)
 """
+WEBHOOK_BURST_SQL = """
+INSERT INTO notifications (user_id, kind, payload, status, attempts, created_at)
+SELECT n %% (SELECT COUNT(*) FROM users) + 1, 'webhook',
+       json_build_object('type', 'points_update', 'text', 'Your team scored ' || n || ' points'), 'pending', 0, %(now)s
+FROM generate_series(1, 10 * %(scale)s) n
+"""
 VARIANTS = {
     # the nightly again, nothing new since the first (full) run: the change log is empty
     "calculate_fantasy_scores_nothing_new": ("calculate_fantasy_scores", None),
     # the nightly after a day's games: the 3 latest games' box scores changed (their lines queued)
     "calculate_fantasy_scores_3_games": ("calculate_fantasy_scores", THREE_GAMES_SQL),
     "league_analytics_next_day": ("league_analytics", NEXT_DAY_SQL),
+    # the morning after a night of games: 10 x S webhooks due at once, delivered to the local
+    # receiver; its ceiling (bare keep-alive connections, no HTTP library) is measured just before
+    "process_notifications_webhook_burst": ("process_notifications", WEBHOOK_BURST_SQL),
 }
 """Runs of a job on changed data, by name: (the job, a statement run first on the bench database, so
 job and reference both see it). The next day: a day's games change the latest week of every active
@@ -157,7 +169,7 @@ def tracking_row(dsn: str, job_id: str) -> dict:
 
     with psycopg.connect(dsn, row_factory=dict_row) as conn:
         row = conn.execute(
-            """SELECT status, execution_time_s, rows_affected, peak_memory_mb, error_message
+            """SELECT status, execution_time_s, rows_affected, peak_memory_mb, error_message, details
                FROM job_executions WHERE job_id = %s AND trigger = 'cli' ORDER BY id DESC LIMIT 1""",
             (job_id,),
         ).fetchone()
@@ -205,6 +217,7 @@ def run_bench(
     jobs: tuple[str, ...] = COVERED,
     max_job_seconds: float | None = None,
     in_process: frozenset[str] = frozenset(),
+    ceiling_seconds: float = 5.0,
 ) -> dict:
     """The whole benchmark on a running PostgresServer; returns (and writes) the results.
 
@@ -215,7 +228,6 @@ def run_bench(
     from fantasy_jobs.db import make_engine
     from fantasy_jobs.registry import get_job
     from fantasy_jobs.schema import create_all
-    from tests.support.http_stub import HttpStub
 
     out_dir.mkdir(parents=True, exist_ok=True)
     logs = out_dir / "logs"
@@ -248,7 +260,7 @@ def run_bench(
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
         pg_version = conn.execute("SHOW server_version").fetchone()[0]
 
-    webhook = HttpStub().start()
+    webhook = WebhookReceiver(logs / f"S{scale}-webhook-receiver.log", ceiling_seconds)
     airflow_home = tempfile.mkdtemp(prefix="fantasy-bench-airflow-")
     env = job_env(server, database, webhook.url, airflow_home)
     _, _, baseline = run_process(
@@ -280,7 +292,7 @@ def run_bench(
             job_id, prepare = VARIANTS.get(name, (name, None))
             if prepare:
                 with psycopg.connect(dsn) as conn:
-                    changed = conn.execute(prepare, parameters(ANCHOR)).rowcount
+                    changed = conn.execute(prepare, {**parameters(ANCHOR), "scale": scale}).rowcount
                 log(f"{name}: {changed} rows changed first")
             copy = f"{database}_ref"
             copy_started = time.perf_counter()
@@ -301,6 +313,7 @@ def run_bench(
             timeout = get_job(job_id).timeout.total_seconds()
             if max_job_seconds is not None:
                 timeout = min(timeout, max_job_seconds)
+            webhook.before(name, env)
             if name in in_process:
                 code, wall, rss = run_inline(job_id, env)
             else:
@@ -312,6 +325,7 @@ def run_bench(
                 )
             row = tracking_row(dsn, job_id)
             seconds = row.get("execution_time_s")
+            webhooks = webhook.measured(name, row, seconds)
             status = row.get("status", "not recorded")
             if code is None:
                 status, seconds = f"killed after {timeout:.0f} s", None
@@ -332,6 +346,7 @@ def run_bench(
                     "error": ref_error,
                 },
                 "ratio": round(seconds / ref_seconds, 2) if seconds and ref_seconds else None,
+                **({"webhooks": webhooks} if webhooks else {}),
             }
             results.append(result)
             write_report(out_dir, {**header, "jobs": results})  # so far: a crash keeps what was measured
@@ -346,6 +361,80 @@ def run_bench(
     print(format_table(report))
     log(f"bench: results written to {path}")
     return report
+
+
+class WebhookReceiver:
+    """The bench's webhook stand-in, in its own process (bench/webhook_receiver.py), and the
+    throughput of the burst run measured against it."""
+
+    def __init__(self, log_path: Path, ceiling_seconds: float) -> None:
+        self.ceiling_seconds = ceiling_seconds
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "python"), "-m", "bench.webhook_receiver", "serve"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.url = self.process.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.stop()
+            raise RuntimeError(f"the webhook receiver did not start (see {log_path})")
+        self.ceiling: int | None = None
+        self.stats_before: dict = {}
+
+    def stats(self) -> dict:
+        import urllib.request
+
+        with urllib.request.urlopen(self.url.removesuffix("/hook") + "/stats", timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def before(self, run: str, env: dict[str, str]) -> None:
+        """Before the burst: the receiver's ceiling, with as many connections as the job uses."""
+        if run != "process_notifications_webhook_burst":
+            return
+        connections = env.get("FANTASY_NOTIFICATION_CONCURRENCY") or "64"
+        out = subprocess.run(
+            [
+                str(VENV_BIN / "python"),
+                "-m",
+                "bench.webhook_receiver",
+                "ceiling",
+                self.url,
+                "--seconds",
+                str(self.ceiling_seconds),
+                "--connections",
+                connections,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        self.ceiling = json.loads(out)["requests_per_second"]
+        self.stats_before = self.stats()
+        log(f"{run}: the receiver's ceiling is {self.ceiling:,} POSTs a second ({connections} connections)")
+
+    def measured(self, run: str, row: dict, seconds: float | None) -> dict | None:
+        if run != "process_notifications_webhook_burst":
+            return None
+        after = self.stats()
+        delivered = (row.get("details") or {}).get("sent") or 0
+        per_second = round(delivered / seconds) if seconds else None
+        return {
+            "delivered": delivered,
+            "per_second": per_second,
+            "receiver_ceiling": self.ceiling,
+            "share_of_ceiling": round(per_second / self.ceiling, 3) if per_second and self.ceiling else None,
+            "received": after["requests"] - self.stats_before["requests"],
+            "duplicates": after["duplicates"] - self.stats_before["duplicates"],
+        }
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
 
 
 def kept_database(server, scale: int) -> str | None:
@@ -392,6 +481,15 @@ def format_table(report: dict) -> str:
             f"| {r['job']} | {r['scale']:,} | {r['status']} | {num(r['seconds'])} | {num(r['peak_rss_mb'], 0)} | "
             f"{num(r['rows'])} | {num(ref['seconds'], 3)} | {num(ref['rows'])} | {ratio} |"
         )
+    for r in report["jobs"]:
+        if hook := r.get("webhooks"):
+            share = "-" if hook["share_of_ceiling"] is None else f"{hook['share_of_ceiling']:.0%}"
+            lines += [
+                "",
+                f"{r['job']}: {num(hook['per_second'])} webhooks a second ({num(hook['delivered'])} delivered, "
+                f"{num(hook['duplicates'])} duplicates at the receiver); the receiver's own ceiling "
+                f"{num(hook['receiver_ceiling'])} a second: {share} of it",
+            ]
     return "\n".join(lines)
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 
 from aiohttp import web
+
 
 class Counts:
     def __init__(self) -> None:
@@ -24,8 +26,11 @@ class Counts:
         self.keys: set[str] = set()
 
     def as_dict(self) -> dict[str, int]:
-        return {"requests": self.requests, "distinct_keys": len(self.keys),
-                "duplicates": self.requests - len(self.keys)}
+        return {
+            "requests": self.requests,
+            "distinct_keys": len(self.keys),
+            "duplicates": self.requests - len(self.keys),
+        }
 
 
 def make_app() -> web.Application:
@@ -108,10 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # pragma: no cover - uvloop is pinned; plain asyncio is slower but works
         runner = asyncio.run
     if args.command == "serve":
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             runner(serve(args.host, args.port))
-        except KeyboardInterrupt:
-            pass
         return 0
     rate = runner(ceiling(args.url, args.seconds, args.connections))
     print(json.dumps({"requests_per_second": round(rate)}))

@@ -24,7 +24,10 @@ IN_A_PROCESS = "calculate_fantasy_scores"
 @pytest.fixture(scope="module")
 def bench(postgres, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    return run_bench(postgres, SCALE, out, in_process=frozenset(COVERED) - {IN_A_PROCESS}), out
+    report = run_bench(
+        postgres, SCALE, out, in_process=frozenset(COVERED) - {IN_A_PROCESS}, ceiling_seconds=1.0
+    )
+    return report, out
 
 
 def test_generated_rows_follow_from_the_scale(bench):
@@ -64,8 +67,18 @@ def test_every_covered_job_completed_with_work_and_a_reference(bench):
         assert result["ratio"] is not None
     by_job = {r["job"]: r for r in report["jobs"]}
     # where job and reference count the same thing, they do the same work on the same rows
-    for job in ("calculate_fantasy_scores", "cache_cleanup", "process_notifications", "reset_weekly_moves"):
+    for job in (
+        "calculate_fantasy_scores",
+        "cache_cleanup",
+        "process_notifications",
+        "process_notifications_webhook_burst",
+        "reset_weekly_moves",
+    ):
         assert by_job[job]["rows"] == by_job[job]["reference"]["rows"], job
+    # the burst: every webhook reached the receiver once, beside the receiver's own ceiling
+    hooks = by_job["process_notifications_webhook_burst"]["webhooks"]
+    assert hooks["delivered"] == hooks["received"] == 10 * SCALE and hooks["duplicates"] == 0
+    assert hooks["per_second"] > 0 and hooks["receiver_ceiling"] > 0
     # a day's games rewrite a small part of what the first (full) run wrote
     assert 0 < by_job["calculate_fantasy_scores_3_games"]["rows"] < by_job["calculate_fantasy_scores"]["rows"]
 

@@ -62,7 +62,11 @@ class _Connection(asyncio.Protocol):
         if self.headers_done:  # an answer without a length ends with its connection
             self._complete()
         else:
-            self._fail(WebhookError("the webhook closed the connection before answering" + (f": {exc}" if exc else "")))
+            self._fail(
+                WebhookError(
+                    "the webhook closed the connection before answering" + (f": {exc}" if exc else "")
+                )
+            )
 
     # httptools callbacks
     def on_headers_complete(self) -> None:

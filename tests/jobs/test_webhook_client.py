@@ -19,7 +19,9 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, dict], Awaitable
 async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, str], bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    headers = {
+        k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+    }
     body = await reader.readexactly(int(headers.get("content-length", 0)))
     return lines[0].encode(), headers, body
 
@@ -103,7 +105,11 @@ def test_request_line_and_headers_are_what_the_app_expects():
 @pytest.mark.parametrize(
     ("answer", "status", "text"),
     [
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", 200, b"abcde"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            200,
+            b"abcde",
+        ),
         (b"HTTP/1.0 500 Oops\r\n\r\ndatabase down", 500, b"database down"),  # ends with the connection
         (b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy", 503, b"busy"),
     ],
@@ -224,3 +230,22 @@ def test_an_http_1_0_server_that_closes_after_each_answer():
         stub.stop()
     assert [(a.status, a.body) for a in answers] == [(201, b"created")] * 3
     assert sorted(stub.per_key().values()) == [1, 1, 1] and stub.requests[0].json() == {"n": 1}
+
+
+@pytest.mark.parametrize(
+    ("connection", "url"),
+    [
+        (
+            '{"conn_type": "http", "host": "https://app.example/internal/notify"}',
+            "https://app.example/internal/notify",
+        ),
+        ("http://app.internal:8000/hooks/notify", "http://app.internal:8000/hooks/notify"),
+        ('{"conn_type": "http", "host": "app", "schema": "https", "port": 8443}', "https://app:8443"),
+        ('{"conn_type": "http", "host": "app", "extra": {"path": "/n"}}', "http://app/n"),
+    ],
+)
+def test_the_webhook_url_from_each_form_of_the_connection(monkeypatch, connection, url):
+    from fantasy_jobs.jobs.notifications import webhook_url
+
+    monkeypatch.setenv("AIRFLOW_CONN_FANTASY_APP_WEBHOOK", connection)
+    assert webhook_url() == url

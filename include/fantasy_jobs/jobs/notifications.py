@@ -55,7 +55,10 @@ USER_AGENT = "fantasy-jobs notifications"
 
 
 def webhook_url() -> str | None:
-    """The app's webhook URL from the `fantasy_app_webhook` connection (host, or schema://host:port/path)."""
+    """The app's webhook URL from the `fantasy_app_webhook` connection: its host when that is a whole
+    URL (the documented form), else built from its parts. In a URI connection
+    (`http://app:8000/hooks/notify`) Airflow puts the path in `schema`: it is kept as the path
+    (`http` or `https` there is the HTTP hook's scheme convention)."""
     try:
         from airflow.sdk import BaseHook
 
@@ -65,9 +68,14 @@ def webhook_url() -> str | None:
     host = conn.host or ""
     if "://" in host:
         return host
-    scheme = conn.conn_type if conn.conn_type in ("http", "https") else (conn.schema or "https")
-    port = f":{conn.port}" if conn.port else ""
     path = (conn.extra_dejson or {}).get("path", "")
+    if conn.schema in ("http", "https"):
+        scheme = conn.schema
+    else:
+        scheme = conn.conn_type if conn.conn_type in ("http", "https") else "https"
+        if conn.schema and not path:
+            path = "/" + conn.schema.lstrip("/")
+    port = f":{conn.port}" if conn.port else ""
     return f"{scheme}://{host}{port}{path}"
 
 
@@ -139,7 +147,9 @@ def claim_statement(dialect: str):
     the stored payload is not JSON, which only SQLite's text column can hold)."""
     lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
     if dialect == "postgresql":
-        body = "CAST(json_build_object('id', id, 'user_id', user_id, 'kind', kind, 'payload', payload) AS TEXT)"
+        body = (
+            "CAST(json_build_object('id', id, 'user_id', user_id, 'kind', kind, 'payload', payload) AS TEXT)"
+        )
     else:
         body = (
             "CASE WHEN json_valid(payload) THEN json_object('id', id, 'user_id', user_id, 'kind', kind, "
@@ -248,6 +258,7 @@ MARK_RETRY = text(
     "UPDATE notifications SET status = :status, attempts = :attempts, last_error = :error, "
     "next_attempt_at = :next, claimed_at = NULL WHERE id = :nid AND status = 'sending' AND claimed_at = :token"
 ).bindparams(bindparam("next", type_=UtcDateTime()), bindparam("token", type_=UtcDateTime()))
+
 
 async def deliver(http: WebhookClient | None, row: Any, no_client_reason: str = "") -> str | None:
     """POST one webhook row (the client's timeout bounds it); None when delivered, else the error."""
