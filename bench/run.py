@@ -42,6 +42,8 @@ COVERED = (
     "process_notifications",
     "process_notifications_webhook_burst",
     "data_quality_checks",
+    "data_quality_checks_nothing_new",
+    "data_quality_checks_3_games",
     "reset_weekly_moves",
     "calculate_bonuses",
     "cleanup_old_data",
@@ -67,6 +69,10 @@ VARIANTS = {
     # the nightly after a day's games: the 3 latest games' box scores changed (their lines queued)
     "calculate_fantasy_scores_3_games": ("calculate_fantasy_scores", THREE_GAMES_SQL),
     "league_analytics_next_day": ("league_analytics", NEXT_DAY_SQL),
+    # the checks again, nothing changed since the first (whole) run: only the scoped rules, on nothing
+    "data_quality_checks_nothing_new": ("data_quality_checks", None),
+    # and after the 3 latest games' box scores changed (not rescored: their points are stale)
+    "data_quality_checks_3_games": ("data_quality_checks", THREE_GAMES_SQL),
     # the morning after a night of games: 10 x S webhooks due at once, delivered to the local
     # receiver; its ceiling (bare keep-alive connections, no HTTP library) is measured just before
     "process_notifications_webhook_burst": ("process_notifications", WEBHOOK_BURST_SQL),
@@ -132,6 +138,9 @@ def job_env(server, database: str, webhook_url: str, airflow_home: str) -> dict[
         AIRFLOW_CONN_FANTASY_DB=server.airflow_uri(database),
         AIRFLOW_CONN_FANTASY_APP_WEBHOOK=webhook_url,
         AIRFLOW_CONN_WNBA_API="http://127.0.0.1:9",  # no job here may reach ESPN
+        # the runs follow each other within minutes, not hours: a scope of "changed since the last
+        # run" must not reach back over the previous runs' writes
+        FANTASY_QUALITY_SCOPE_OVERLAP_SECONDS="0",
     )
     return env
 

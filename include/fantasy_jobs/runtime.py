@@ -66,6 +66,27 @@ class JobContext:
     full: bool = False  # `--full` / the DAG's `full` param: recompute everything, not just what changed
 
 
+def last_completed_start(ctx: JobContext, *, full_only: bool = False, within=None) -> datetime | None:
+    """When the newest completed (not dry) run of this job started: the watermark of jobs that work
+    on what changed since their last run. `full_only`: runs whose details say `full`; `within`
+    (a timedelta): only runs started that recently."""
+    from sqlalchemy import func, select
+
+    from fantasy_jobs.schema import JobExecution, utcnow
+
+    query = select(func.max(JobExecution.started_at)).where(
+        JobExecution.job_id == ctx.job.id,
+        JobExecution.status == "completed",
+        JobExecution.dry_run.is_(False),
+    )
+    if full_only:
+        query = query.where(JobExecution.details["full"].as_boolean())
+    if within is not None:
+        query = query.where(JobExecution.started_at > utcnow() - within)
+    with ctx.engine.connect() as conn:
+        return conn.scalar(query)
+
+
 @dataclass
 class JobResult:
     """What a job function returns: rows changed (or that would change, in a dry run) and a summary."""

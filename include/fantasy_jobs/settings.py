@@ -118,6 +118,24 @@ SETTINGS: dict[str, Setting] = {
             high=60,
         ),
         Setting(
+            "quality_full_hours",
+            24,
+            int,
+            "data_quality_checks checks the whole database when none did within this many hours; "
+            "otherwise what changed since its last run.",
+            low=1,
+            high=168,
+        ),
+        Setting(
+            "quality_scope_overlap_seconds",
+            300,
+            int,
+            "data_quality_checks between whole passes also looks again at rows changed this long before "
+            "its last run started (change times come from several processes' clocks).",
+            low=0,
+            high=3600,
+        ),
+        Setting(
             "scoring_full_days",
             7,
             int,

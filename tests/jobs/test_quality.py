@@ -338,6 +338,7 @@ def test_job_stores_results_and_sends_one_message_for_all_findings(scored_demo, 
         "roster_slot_integrity": "passed",
         "score_calculation_accuracy": "passed",
         "draft_state_consistency": "failed",
+        "full": True,  # the first run checks the whole database
     }
     with scored_demo.connect() as conn:
         rows = {r.check_name: r for r in conn.execute(select(DataQualityResult))}

@@ -1,5 +1,10 @@
 """data_quality_checks: four checks over the app database, findings stored and sent to Slack.
 
+The first run of a day (none whole within `quality_full_hours`) and `--full` check the whole
+database; the other runs check what changed since the last run with the rules that can: box-score
+lines and games changed, fantasy points changed, team week totals changed or holding a player whose
+points changed. Roster, draft and league-weights rules keep to the whole-database pass.
+
 Each check is a handful of set-based queries, one per rule; a rule returns how many rows break it
 and a bounded sample of their ids. The job runs all four (one that raises is recorded as `error`
 and the others still run), stores one `data_quality_results` row per check, logs each, and sends
@@ -11,21 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
 
-from fantasy_jobs import scoring
+from fantasy_jobs import scoring, settings
 from fantasy_jobs.alerts import send_slack
-from fantasy_jobs.db import use_job_work_mem
-from fantasy_jobs.jobs.scoring import STARTER_POINTS
-from fantasy_jobs.runtime import JobContext, JobResult
+from fantasy_jobs.db import analyze, create_temp_table, use_job_work_mem
+from fantasy_jobs.jobs.scoring import CHANGED_STARTER_POINTS, CHANGED_TEAM_WEEKS, STARTER_POINTS
+from fantasy_jobs.runtime import JobContext, JobResult, last_completed_start
 from fantasy_jobs.schema import (
     BOX_SCORE_COLUMNS,
     DataQualityResult,
     League,
     LeagueProfile,
     ScoringProfile,
+    UtcDateTime,
     utcnow,
 )
 
@@ -95,9 +102,30 @@ PLAYER_STATS_RULES = {
 }
 
 
-def check_player_stats_consistency(conn) -> CheckResult:
+CHANGED_LINE = "SELECT id FROM player_game_stats WHERE updated_at >= :since"
+CHANGED_GAME = """
+    SELECT id FROM games WHERE updated_at >= :since
+    UNION SELECT game_id FROM player_game_stats WHERE updated_at >= :since"""
+PLAYER_STATS_SCOPE = {
+    rule: CHANGED_GAME if rule == "player_points_add_up_to_team_score" else CHANGED_LINE
+    for rule in PLAYER_STATS_RULES
+}
+"""What a rule's offending id must be among in a run scoped to changes: the lines changed since the
+last run, or for a game's rule the games changed or holding a changed line. The box scores do not
+grow with the leagues, so the rules still read them whole and only their findings are scoped."""
+
+
+def scoped(rules: dict[str, str], scope: dict[str, str]) -> dict[str, str]:
+    return {rule: f"SELECT r.id FROM ({sql}) r WHERE r.id IN ({scope[rule]})" for rule, sql in rules.items()}
+
+
+def check_player_stats_consistency(conn, since=None) -> CheckResult:
     """Box-score arithmetic, plausible values, team totals, and lines of players of neither team."""
-    return run_rules(conn, "player_stats_consistency", PLAYER_STATS_RULES)
+    if since is None:
+        return run_rules(conn, "player_stats_consistency", PLAYER_STATS_RULES)
+    return run_rules(
+        conn, "player_stats_consistency", scoped(PLAYER_STATS_RULES, PLAYER_STATS_SCOPE), {"since": since}
+    )
 
 
 # --- 2. roster slots ------------------------------------------------------------------------
@@ -134,7 +162,7 @@ ROSTER_RULES = {
 }
 
 
-def check_roster_slot_integrity(conn) -> CheckResult:
+def check_roster_slot_integrity(conn, since=None) -> CheckResult:
     """Double rostering, oversized rosters and leagues, orphaned slots, live slots in archived leagues."""
     return run_rules(conn, "roster_slot_integrity", ROSTER_RULES)
 
@@ -142,33 +170,74 @@ def check_roster_slot_integrity(conn) -> CheckResult:
 # --- 3. scores ------------------------------------------------------------------------------
 
 
-def check_score_calculation_accuracy(conn) -> CheckResult:
+def check_score_calculation_accuracy(conn, since=None) -> CheckResult:
     """Stored fantasy points against points recomputed by the scoring code, and team week totals
-    against the sum of their starters' points (tolerance 0.01)."""
+    against the sum of their starters' points (tolerance 0.01).
+
+    Scoped to changes (`since`): the points of lines or points rows changed since then, and the team
+    weeks whose total changed or that roster a player whose points changed, summed again from their
+    own starters only (the scoring job's statement, driven from those team weeks). Whether each
+    league is scored with its own weights is a whole-database rule (leagues keep no change time)."""
+    params = {} if since is None else {"since": since}
     profiles = conn.execute(select(ScoringProfile.id, ScoringProfile.weights)).all()
     rules: dict[str, str] = {}
     recomputed = []
     for profile in profiles:
         weights = {stat: float(w) for stat, w in (profile.weights or {}).items()}
+        changed = "" if since is None else " AND (fp.updated_at >= :since OR s.updated_at >= :since)"
         recomputed.append(f"""
             SELECT fp.id AS id FROM fantasy_points fp JOIN player_game_stats s ON s.player_id = fp.player_id AND s.game_id = fp.game_id
-            WHERE fp.profile_id = {int(profile.id)} AND ABS(fp.points - ({scoring.points_sql(weights, "s")})) > {TOLERANCE}""")
+            WHERE fp.profile_id = {int(profile.id)} AND ABS(fp.points - ({scoring.points_sql(weights, "s")})) > {TOLERANCE}{changed}""")
     if recomputed:
         rules["fantasy_points_match_stats_and_weights"] = " UNION ALL ".join(recomputed)
-    result = run_rules(conn, "score_calculation_accuracy", rules)
-    wrong = leagues_not_scored_with_their_weights(conn)
-    if wrong:
-        result.findings.append(wrong)
-    totals = f"""
-        SELECT tws.id AS id FROM team_week_scores tws
-        JOIN league_profiles lp ON lp.league_id = tws.league_id
-        LEFT JOIN ({STARTER_POINTS.format(league_filter="")}) AS computed
-          ON computed.fantasy_team_id = tws.fantasy_team_id AND computed.week = tws.week
-        WHERE ABS(tws.points - COALESCE(computed.total, 0)) > {TOLERANCE}"""
+    result = run_rules(conn, "score_calculation_accuracy", rules, params)
+    if since is None:
+        wrong = leagues_not_scored_with_their_weights(conn)
+        if wrong:
+            result.findings.append(wrong)
+        totals = f"""
+            SELECT tws.id AS id FROM team_week_scores tws
+            JOIN league_profiles lp ON lp.league_id = tws.league_id
+            LEFT JOIN ({STARTER_POINTS.format(league_filter="")}) AS computed
+              ON computed.fantasy_team_id = tws.fantasy_team_id AND computed.week = tws.week
+            WHERE ABS(tws.points - COALESCE(computed.total, 0)) > {TOLERANCE}"""
+    else:
+        collect_changed_team_weeks(conn, since)
+        totals = f"""
+            SELECT tws.id AS id FROM {CHANGED_TEAM_WEEKS} cw
+            JOIN team_week_scores tws ON tws.fantasy_team_id = cw.fantasy_team_id AND tws.week = cw.week
+            JOIN league_profiles lp ON lp.league_id = tws.league_id
+            LEFT JOIN ({CHANGED_STARTER_POINTS.format(league_filter="")}) AS computed
+              ON computed.fantasy_team_id = tws.fantasy_team_id AND computed.week = tws.week
+            WHERE ABS(tws.points - COALESCE(computed.total, 0)) > {TOLERANCE}"""
     result.findings.extend(
         run_rules(conn, "score_calculation_accuracy", {"team_week_total_matches_starters": totals}).findings
     )
     return result
+
+
+def collect_changed_team_weeks(conn, since) -> int:
+    """CHANGED_TEAM_WEEKS: the team weeks whose stored total changed since `since`, and every week of
+    a team that rostered a player whose points or line changed then (in the week of those points)."""
+    create_temp_table(
+        conn,
+        CHANGED_TEAM_WEEKS,
+        "fantasy_team_id BIGINT NOT NULL, week INTEGER NOT NULL, PRIMARY KEY (fantasy_team_id, week)",
+    )
+    player_weeks = """
+        SELECT player_id, week FROM fantasy_points WHERE updated_at >= :since
+        UNION SELECT s.player_id, g.fantasy_week FROM player_game_stats s JOIN games g ON g.id = s.game_id
+        WHERE s.updated_at >= :since AND g.fantasy_week IS NOT NULL"""
+    added = conn.execute(
+        text(f"""
+            INSERT INTO {CHANGED_TEAM_WEEKS} (fantasy_team_id, week)
+            SELECT fantasy_team_id, week FROM team_week_scores WHERE updated_at >= :since
+            UNION SELECT rs.fantasy_team_id, pw.week FROM ({player_weeks}) pw JOIN roster_slots rs ON rs.player_id = pw.player_id
+        """).bindparams(bindparam("since", type_=UtcDateTime())),
+        {"since": since},
+    ).rowcount
+    analyze(conn, CHANGED_TEAM_WEEKS)
+    return added
 
 
 def leagues_not_scored_with_their_weights(conn, page: int = 5000) -> Finding | None:
@@ -229,7 +298,7 @@ DRAFT_RULES = {
 }
 
 
-def check_draft_state_consistency(conn) -> CheckResult:
+def check_draft_state_consistency(conn, since=None) -> CheckResult:
     """Completed drafts complete, pick numbers contiguous, no player drafted twice in a league,
     an in-progress draft's current pick the next unmade one, league and draft status in step."""
     rules = dict(DRAFT_RULES)
@@ -259,14 +328,38 @@ def slack_summary(results: list[CheckResult]) -> str:
     return "\n".join(lines)
 
 
+SCOPED_CHECKS = frozenset({"player_stats_consistency", "score_calculation_accuracy"})
+"""The checks whose rules can look at what changed alone; the others run in the whole-database pass."""
+
+
+def check_scope(ctx: JobContext) -> tuple[datetime | None, str]:
+    """(since, why): what this run looks at; since None: the whole database (asked for, or none
+    completed within `quality_full_hours`: the first run of each day, and the first run ever)."""
+    if ctx.full:
+        return None, "whole database, asked for (--full)"
+    hours = settings.get("quality_full_hours")
+    if last_completed_start(ctx, full_only=True, within=timedelta(hours=hours)) is None:
+        return None, f"whole database: none checked in the last {hours} h (quality_full_hours)"
+    last = last_completed_start(ctx)
+    # rows changed shortly before the last run started are looked at again: change times are
+    # written by several processes' clocks
+    overlap = timedelta(seconds=settings.get("quality_scope_overlap_seconds"))
+    return last - overlap, f"changes since the last run ({last:%Y-%m-%d %H:%M:%S} UTC, less {overlap})"
+
+
 def data_quality_checks(ctx: JobContext) -> JobResult:
+    since, scope = check_scope(ctx)
+    ctx.log.info("checking %s", scope)
     results: list[CheckResult] = []
     for check in CHECKS:
         name = check.__name__.removeprefix("check_")
+        if since is not None and name not in SCOPED_CHECKS:
+            ctx.log.info("%s: whole-database rules only, left to the daily whole-database pass", name)
+            continue
         try:
             with ctx.engine.connect() as conn:
                 use_job_work_mem(conn)
-                result = check(conn)
+                result = check(conn, since)
         except Exception as exc:  # recorded; the other checks still run
             result = CheckResult(name, error=f"{type(exc).__name__}: {exc}"[:2000])
             ctx.log.error("check %s could not run: %s", name, result.error)
@@ -288,7 +381,11 @@ def data_quality_checks(ctx: JobContext) -> JobResult:
                         "ran_at": now,
                         "status": r.status,
                         "issue_count": r.issue_count,
-                        "details": {"findings": [f.__dict__ for f in r.findings], "error": r.error},
+                        "details": {
+                            "findings": [f.__dict__ for f in r.findings],
+                            "error": r.error,
+                            "scope": scope,
+                        },
                     }
                     for r in results
                 ],
@@ -301,5 +398,5 @@ def data_quality_checks(ctx: JobContext) -> JobResult:
         raise RuntimeError(
             f"{len(errors)} check(s) could not run: " + "; ".join(f"{r.check}: {r.error}" for r in errors)
         )
-    summary = f"{issues} issues in {sum(1 for r in results if r.findings)} of {len(results)} checks"
-    return JobResult(issues, summary, {r.check: r.status for r in results})
+    summary = f"{issues} issues in {sum(1 for r in results if r.findings)} of {len(results)} checks ({scope})"
+    return JobResult(issues, summary, {**{r.check: r.status for r in results}, "full": since is None})

@@ -11,16 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.exc import DBAPIError
 
 from fantasy_jobs import scoring, settings
 from fantasy_jobs.alerts import send_slack
 from fantasy_jobs.db import analyze, create_temp_table, upsert, use_job_work_mem
-from fantasy_jobs.runtime import JobContext, JobResult
+from fantasy_jobs.runtime import JobContext, JobResult, last_completed_start
 from fantasy_jobs.schema import (
     Game,
-    JobExecution,
     League,
     LeagueProfile,
     ScoringProfile,
@@ -547,16 +546,7 @@ def full_run_due(ctx: JobContext) -> str | None:
     """Why this run recomputes everything (None: it scores the queued changes only): no completed
     full run within `scoring_full_days` (the safety net; also the first run after an upgrade)."""
     days = settings.get("scoring_full_days")
-    with ctx.engine.connect() as conn:
-        last_full = conn.scalar(
-            select(func.max(JobExecution.started_at)).where(
-                JobExecution.job_id == ctx.job.id,
-                JobExecution.status == "completed",
-                JobExecution.dry_run.is_(False),
-                JobExecution.started_at > utcnow() - timedelta(days=days),
-                JobExecution.details["full"].as_boolean(),
-            )
-        )
+    last_full = last_completed_start(ctx, full_only=True, within=timedelta(days=days))
     if last_full is None:
         return f"no full recompute completed in the last {days} days (scoring_full_days)"
     return None
