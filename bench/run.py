@@ -36,7 +36,10 @@ COVERED = (
     "calculate_fantasy_scores_nothing_new",
     "calculate_fantasy_scores_3_games",
     "calculate_analytics",
+    "calculate_analytics_nothing_new",
+    "calculate_analytics_3_games",
     "league_analytics",
+    "league_analytics_nothing_new",
     "league_analytics_next_day",
     "cache_cleanup",
     "process_notifications",
@@ -46,6 +49,7 @@ COVERED = (
     "data_quality_checks_3_games",
     "reset_weekly_moves",
     "calculate_bonuses",
+    "calculate_bonuses_nothing_new",
     "cleanup_old_data",
 )
 NEXT_DAY_SQL = """
@@ -68,6 +72,13 @@ VARIANTS = {
     "calculate_fantasy_scores_nothing_new": ("calculate_fantasy_scores", None),
     # the nightly after a day's games: the 3 latest games' box scores changed (their lines queued)
     "calculate_fantasy_scores_3_games": ("calculate_fantasy_scores", THREE_GAMES_SQL),
+    # the daily jobs again with nothing new since their first run, and after 3 games' box scores
+    # changed: what each costs when little or nothing changed (a job that recomputes everything
+    # shows it here)
+    "calculate_analytics_nothing_new": ("calculate_analytics", None),
+    "calculate_analytics_3_games": ("calculate_analytics", THREE_GAMES_SQL),
+    "league_analytics_nothing_new": ("league_analytics", None),
+    "calculate_bonuses_nothing_new": ("calculate_bonuses", None),
     "league_analytics_next_day": ("league_analytics", NEXT_DAY_SQL),
     # the checks again, nothing changed since the first (whole) run: only the scoped rules, on nothing
     "data_quality_checks_nothing_new": ("data_quality_checks", None),
