@@ -583,6 +583,88 @@ class ScoringChange(Base):
     queued_at: Mapped[datetime] = _created()
 
 
+class AnalyticsChange(Base):
+    """The league analytics change log (PostgreSQL): one row per league whose team week scores were
+    written or deleted, whose status or season changed, whose trades changed, or with an accepted
+    trade of a player whose points were written or deleted; written by database triggers (statement
+    triggers on `team_week_scores` and `fantasy_points`: one row per league a statement touched). `league_analytics` recomputes those leagues' trends, rankings and
+    trade impacts and deletes exactly the rows it read. On SQLite nothing feeds it: league analytics
+    there recomputes everything (a demo-sized database)."""
+
+    __tablename__ = "analytics_changes"
+    id: Mapped[int] = _id()
+    league_id: Mapped[int] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime] = _created()
+
+
+def _pg_team_week_triggers() -> list[str]:
+    """Statement triggers (transition tables) on team_week_scores and fantasy_points: a scoring run
+    writing millions of team weeks queues each league once per statement, not once per row."""
+    statements = []
+    # a team week written or deleted: its league; a points row written or deleted: the leagues with
+    # an accepted trade of that player (a trade's impact counts the points of the players it gave
+    # away in any lineup, which no team week of theirs may show)
+    queued = {
+        "team_week_scores": "SELECT DISTINCT league_id FROM ({rows}) AS touched",
+        "fantasy_points": "SELECT DISTINCT t.league_id FROM trades t JOIN trade_items ti ON ti.trade_id = t.id "
+        "WHERE t.status = 'accepted' AND ti.player_id IN (SELECT player_id FROM ({rows}) AS touched)",
+    }
+    for table, select_leagues in queued.items():
+        column = "league_id" if table == "team_week_scores" else "player_id"
+        for event, rows in (
+            ("INSERT", ("new_rows",)),
+            ("UPDATE", ("old_rows", "new_rows")),
+            ("DELETE", ("old_rows",)),
+        ):
+            function = f"fantasy_analytics_{'tws' if table == 'team_week_scores' else 'fp'}_{event.lower()}"
+            source = " UNION ".join(f"SELECT {column} FROM {r}" for r in rows)
+            referencing = " ".join(f"{'OLD' if r == 'old_rows' else 'NEW'} TABLE AS {r}" for r in rows)
+            statements += [
+                f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  INSERT INTO analytics_changes (league_id) {select_leagues.format(rows=source)};
+                  RETURN NULL;
+                END $$""",
+                f"CREATE OR REPLACE TRIGGER {function} AFTER {event} ON {table} "
+                f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            ]
+    # leagues (status, season: which leagues are analysed) and trades: row triggers, small tables
+    statements += [
+        """CREATE OR REPLACE FUNCTION fantasy_analytics_leagues() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF OLD.status IS DISTINCT FROM NEW.status OR OLD.season IS DISTINCT FROM NEW.season THEN
+            INSERT INTO analytics_changes (league_id) VALUES (NEW.id);
+          END IF;
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_analytics_leagues AFTER UPDATE ON leagues "
+        "FOR EACH ROW EXECUTE FUNCTION fantasy_analytics_leagues()",
+        """CREATE OR REPLACE FUNCTION fantasy_analytics_trades() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP <> 'INSERT' THEN
+            INSERT INTO analytics_changes (league_id) VALUES (OLD.league_id);
+          END IF;
+          IF TG_OP <> 'DELETE' THEN
+            INSERT INTO analytics_changes (league_id) VALUES (NEW.league_id);
+          END IF;
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_analytics_trades AFTER INSERT OR UPDATE OR DELETE ON trades "
+        "FOR EACH ROW EXECUTE FUNCTION fantasy_analytics_trades()",
+        """CREATE OR REPLACE FUNCTION fantasy_analytics_trade_items() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO analytics_changes (league_id)
+          SELECT league_id FROM trades WHERE id IN (
+            SELECT CASE WHEN TG_OP = 'DELETE' THEN OLD.trade_id ELSE NEW.trade_id END
+            UNION SELECT CASE WHEN TG_OP = 'UPDATE' THEN OLD.trade_id END);
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_analytics_trade_items AFTER INSERT OR UPDATE OR DELETE ON trade_items "
+        "FOR EACH ROW EXECUTE FUNCTION fantasy_analytics_trade_items()",
+    ]
+    return statements
+
+
 def _pg_trigger(
     table: str,
     kind: str,
@@ -653,6 +735,7 @@ CHANGE_TRIGGERS = {
         *_pg_trigger("games", "game", "id", None, TIP_OFF_CHANGED, "UPDATE"),
         *_pg_trigger("roster_slots", "team", "fantasy_team_id", None),
         *_pg_trigger("leagues", "league", "id", None, SETTINGS_CHANGED),
+        *_pg_team_week_triggers(),
     ],
     "sqlite": [
         *_sqlite_trigger("player_game_stats", "line", "game_id", "player_id"),
@@ -665,7 +748,8 @@ CHANGE_TRIGGERS = {
         ),
     ],
 }
-"""What feeds `scoring_changes`, per dialect: created (or replaced) by `create_all`."""
+"""What feeds `scoring_changes` and (PostgreSQL) `analytics_changes`, per dialect: created (or
+replaced) by `create_all`."""
 
 
 def install_change_triggers(engine: Engine) -> None:

@@ -136,6 +136,15 @@ SETTINGS: dict[str, Setting] = {
             high=3600,
         ),
         Setting(
+            "analytics_full_days",
+            7,
+            int,
+            "league_analytics analyses every league when no such run completed within this many days; "
+            "otherwise the leagues and trades that changed (PostgreSQL).",
+            low=1,
+            high=31,
+        ),
+        Setting(
             "scoring_full_days",
             7,
             int,

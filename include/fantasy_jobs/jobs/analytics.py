@@ -15,13 +15,14 @@ points) (1 with fewer than two weeks). Ties rank by season points, then team id.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from itertools import groupby
 
 from sqlalchemy import bindparam, text
 
-from fantasy_jobs import scoring
+from fantasy_jobs import scoring, settings
 from fantasy_jobs.db import analyze, create_temp_table, upsert, use_job_work_mem
-from fantasy_jobs.runtime import JobContext, JobResult
+from fantasy_jobs.runtime import JobContext, JobResult, last_completed_start
 from fantasy_jobs.schema import UtcDateTime, utcnow
 from fantasy_jobs.stats import round_half_up, summarize
 from fantasy_jobs.timeutil import fantasy_week
@@ -192,7 +193,7 @@ TRADE_SIDES = """
     JOIN roster_slots rs ON rs.fantasy_team_id = ti.to_team_id AND rs.player_id = ti.player_id
     JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = ti.player_id
     JOIN games g ON g.id = fp.game_id
-    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :as_of
+    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :as_of{trade_filter}
       AND rs.slot IN ({starting}) AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
     GROUP BY t.id, t.league_id, ti.to_team_id
     UNION ALL
@@ -202,15 +203,17 @@ TRADE_SIDES = """
     JOIN league_profiles lp ON lp.league_id = t.league_id
     JOIN fantasy_points fp ON fp.profile_id = lp.profile_id AND fp.player_id = ti.player_id
     JOIN games g ON g.id = fp.game_id
-    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :as_of
+    WHERE t.status = 'accepted' AND g.start_time > t.accepted_at AND g.start_time <= :as_of{trade_filter}
     GROUP BY t.id, t.league_id, ti.from_team_id
 """
 
 
-def store_trade_impacts(conn, now) -> int:
+def store_trade_impacts(conn, now, changed_only: bool = False) -> int:
     """For each side of an accepted trade, since the trade: what its received players scored for it (as
-    starters) against what the players it gave away scored in their games (any lineup). One statement."""
+    starters) against what the players it gave away scored in their games (any lineup). One statement;
+    `changed_only`: the trades in CHANGED_TRADES only."""
     dialect = conn.dialect.name
+    trade_filter = f" AND t.id IN (SELECT trade_id FROM {CHANGED_TRADES})" if changed_only else ""
     starting = ", ".join(f"'{s}'" for s in scoring.STARTING_SLOTS)
     received = round_sql("COALESCE(SUM(CASE WHEN p.side = 'received' THEN p.points END), 0)", 2, dialect)
     given = round_sql("COALESCE(SUM(CASE WHEN p.side = 'given' THEN p.points END), 0)", 2, dialect)
@@ -220,11 +223,11 @@ def store_trade_impacts(conn, now) -> int:
                {round_sql(f"{received} - {given}", 2, dialect)} AS net_points,
                COALESCE(MAX(CASE WHEN p.side = 'received' THEN p.games END), 0) AS games
         FROM (SELECT t.id AS trade_id, t.league_id, ti.from_team_id AS fantasy_team_id
-              FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted'
+              FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted'{trade_filter}
               UNION
               SELECT t.id, t.league_id, ti.to_team_id
-              FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted') AS s
-        LEFT JOIN ({TRADE_SIDES.format(starting=starting)}) AS p
+              FROM trades t JOIN trade_items ti ON ti.trade_id = t.id WHERE t.status = 'accepted'{trade_filter}) AS s
+        LEFT JOIN ({TRADE_SIDES.format(starting=starting, trade_filter=trade_filter)}) AS p
           ON p.trade_id = s.trade_id AND p.team_id = s.fantasy_team_id
         GROUP BY s.trade_id, s.fantasy_team_id
     """
@@ -257,6 +260,10 @@ and those of every later week are computed from."""
 
 WEEKS_TABLE = "tmp_league_weeks"
 DIRTY_TABLE = "tmp_rank_leagues"
+CHANGED_LEAGUES = "tmp_analytics_leagues"
+"""The leagues a run driven by the change log analyses (league_id)."""
+CHANGED_TRADES = "tmp_analytics_trades"
+"""The trades whose impact such a run computes again (trade_id)."""
 
 TRENDS_SQL = f"""
     SELECT league_id, week, teams, mean_points, median_points, stddev_points,
@@ -283,6 +290,32 @@ DIRTY_SQL = f"""
 """Leagues with a week whose scores changed since the rankings were stored (or never ranked): their
 rankings are written from `first_week` on, ranked from the week before it (`rank_from`) so that
 previous_rank is known. Earlier weeks are only read, as the season so far."""
+
+VANISHED_SQL = f"""
+    SELECT t.league_id, MIN(t.week) AS first_week,
+           COALESCE((SELECT MAX(w.week) FROM {WEEKS_TABLE} w WHERE w.league_id = t.league_id AND w.week < MIN(t.week)),
+                    MIN(t.week)) AS rank_from
+    FROM league_scoring_trends t
+    WHERE t.league_id IN (SELECT league_id FROM {WEEKS_TABLE}) AND t.week <= :week
+      AND NOT EXISTS (SELECT 1 FROM {WEEKS_TABLE} w WHERE w.league_id = t.league_id AND w.week = t.week)
+    GROUP BY t.league_id
+"""
+"""Leagues analysed here with a stored week that is gone (all its team weeks removed): ranked again
+from that week on (from the week before it, for previous_rank), and the week's rows removed."""
+STALE_TRENDS = f"""
+    DELETE FROM league_scoring_trends t
+    WHERE t.league_id IN (SELECT league_id FROM {WEEKS_TABLE}) AND t.week <= :week
+      AND NOT EXISTS (SELECT 1 FROM {WEEKS_TABLE} w WHERE w.league_id = t.league_id AND w.week = t.week)
+"""
+STALE_RANKINGS = f"""
+    DELETE FROM power_rankings r USING {DIRTY_TABLE} d
+    WHERE r.league_id = d.league_id AND r.week >= d.first_week
+      AND (NOT EXISTS (SELECT 1 FROM {WEEKS_TABLE} w WHERE w.league_id = r.league_id AND w.week = r.week)
+           OR NOT EXISTS (SELECT 1 FROM team_week_scores s WHERE s.league_id = r.league_id
+                          AND s.fantasy_team_id = r.fantasy_team_id AND s.week <= r.week))
+"""
+"""Rankings of the weeks ranked again that the ranking no longer holds: a week that is gone, a team
+not seen in its league by that week (its team weeks removed). What a ranking from scratch lacks."""
 
 _D = "DOUBLE PRECISION"
 _SCORE = (
@@ -360,7 +393,15 @@ LEAGUE_WEEKS = (
 )
 
 
-def store_in_sql(conn, week: int, log=None) -> int:
+def trends_sql(changed_only: bool) -> str:
+    if not changed_only:
+        return TRENDS_SQL
+    return TRENDS_SQL.replace(
+        SCORED_WEEKS, SCORED_WEEKS + f"  AND tws.league_id IN (SELECT league_id FROM {CHANGED_LEAGUES})\n"
+    )
+
+
+def store_in_sql(conn, week: int, log=None, changed_only: bool = False) -> int:
     """Trends and rankings computed and written by PostgreSQL: memory stays flat however many leagues.
 
     Trends are computed for every league week (one grouped pass); power rankings only for the leagues
@@ -373,7 +414,7 @@ def store_in_sql(conn, week: int, log=None) -> int:
         "median_points DOUBLE PRECISION, stddev_points DOUBLE PRECISION, change_from_previous DOUBLE PRECISION, "
         "scores_digest VARCHAR(40), previous_week INTEGER, PRIMARY KEY (league_id, week)",
     )
-    conn.execute(text(f"INSERT INTO {WEEKS_TABLE} {TRENDS_SQL}"), {"week": week})
+    conn.execute(text(f"INSERT INTO {WEEKS_TABLE} {trends_sql(changed_only)}"), {"week": week})
     create_temp_table(
         conn,
         DIRTY_TABLE,
@@ -381,7 +422,17 @@ def store_in_sql(conn, week: int, log=None) -> int:
     )
     analyze(conn, WEEKS_TABLE)
     conn.execute(text(f"INSERT INTO {DIRTY_TABLE} {DIRTY_SQL}"))
+    conn.execute(
+        text(f"""
+            INSERT INTO {DIRTY_TABLE} (league_id, first_week, rank_from) {VANISHED_SQL}
+            ON CONFLICT (league_id) DO UPDATE
+            SET first_week = LEAST({DIRTY_TABLE}.first_week, excluded.first_week),
+                rank_from = LEAST({DIRTY_TABLE}.rank_from, excluded.rank_from)
+        """),
+        {"week": week},
+    )
     analyze(conn, DIRTY_TABLE)
+    removed = conn.execute(text(STALE_TRENDS), {"week": week}).rowcount
     dirty, weeks = conn.execute(
         text(
             f"SELECT COUNT(DISTINCT d.league_id), COUNT(*) FROM {DIRTY_TABLE} d "
@@ -390,7 +441,7 @@ def store_in_sql(conn, week: int, log=None) -> int:
     ).one()
     if log is not None:
         log.info("power rankings: %s league(s) with changed scores, %s league week(s) to rank", dirty, weeks)
-    written = upsert_select(
+    written = removed + upsert_select(
         conn,
         "league_scoring_trends",
         ("league_id", "week"),
@@ -400,6 +451,7 @@ def store_in_sql(conn, week: int, log=None) -> int:
     )
     if not dirty:
         return written
+    written += conn.execute(text(STALE_RANKINGS)).rowcount
     return written + upsert_select(
         conn,
         "power_rankings",
@@ -419,10 +471,72 @@ def store_in_python(conn, week: int) -> int:
     weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     for league_id, week_key, team, points, bonus in rows:
         weekly[league_id][week_key].append((team, float(points), float(bonus or 0)))
-    written = upsert(conn, "league_scoring_trends", scoring_trends(weekly), ["league_id", "week"])
-    return written + upsert(
-        conn, "power_rankings", power_rankings(weekly), ["league_id", "week", "fantasy_team_id"]
+    trends, ranks = scoring_trends(weekly), power_rankings(weekly)
+    written = remove_stale(conn, "league_scoring_trends", ("league_id", "week"), trends, week)
+    written += remove_stale(conn, "power_rankings", ("league_id", "week", "fantasy_team_id"), ranks, week)
+    written += upsert(conn, "league_scoring_trends", trends, ["league_id", "week"])
+    return written + upsert(conn, "power_rankings", ranks, ["league_id", "week", "fantasy_team_id"])
+
+
+def remove_stale(conn, table: str, keys: tuple[str, ...], rows: list[dict], week: int) -> int:
+    """Delete the rows of `table` of the analysed leagues (up to `week`) that the computed `rows` no
+    longer hold: a week whose team weeks are gone, a team no longer seen by that week."""
+    scratch = f"tmp_keep_{table}"
+    create_temp_table(conn, scratch, ", ".join(f"{k} BIGINT NOT NULL" for k in keys))
+    if rows:
+        conn.execute(
+            text(f"INSERT INTO {scratch} ({', '.join(keys)}) VALUES ({', '.join(':' + k for k in keys)})"),
+            [{k: r[k] for k in keys} for r in rows],
+        )
+    match = " AND ".join(f"k.{k} = {table}.{k}" for k in keys)
+    return conn.execute(
+        text(f"""
+            DELETE FROM {table}
+            WHERE week <= :week AND league_id IN (SELECT league_id FROM {scratch})
+              AND NOT EXISTS (SELECT 1 FROM {scratch} k WHERE {match})
+        """),
+        {"week": week},
+    ).rowcount
+
+
+def take_changes(conn) -> tuple[int, int]:
+    """CHANGED_LEAGUES from the queued leagues (their rows then deleted, exactly those: a change
+    committed during the run waits for the next) and CHANGED_TRADES, the accepted trades of those
+    leagues. Returns (leagues, trades)."""
+    create_temp_table(conn, "tmp_analytics_taken", "id BIGINT PRIMARY KEY, league_id BIGINT NOT NULL")
+    conn.execute(
+        text("INSERT INTO tmp_analytics_taken (id, league_id) SELECT id, league_id FROM analytics_changes")
     )
+    conn.execute(text("DELETE FROM analytics_changes WHERE id IN (SELECT id FROM tmp_analytics_taken)"))
+    create_temp_table(conn, CHANGED_LEAGUES, "league_id BIGINT PRIMARY KEY")
+    leagues = conn.execute(
+        text(f"INSERT INTO {CHANGED_LEAGUES} (league_id) SELECT DISTINCT league_id FROM tmp_analytics_taken")
+    ).rowcount
+    create_temp_table(conn, CHANGED_TRADES, "trade_id BIGINT PRIMARY KEY")
+    trades = conn.execute(
+        text(f"""
+            INSERT INTO {CHANGED_TRADES} (trade_id) SELECT t.id FROM trades t
+            WHERE t.status = 'accepted' AND t.league_id IN (SELECT league_id FROM {CHANGED_LEAGUES})""")
+    ).rowcount
+    analyze(conn, CHANGED_LEAGUES, CHANGED_TRADES)
+    return leagues, trades
+
+
+def forget_all_changes(conn) -> None:
+    """A whole run covers every queued change: the rows there when it started are deleted."""
+    conn.execute(text("DELETE FROM analytics_changes WHERE id <= (SELECT MAX(id) FROM analytics_changes)"))
+
+
+def whole_run_reason(ctx: JobContext, in_sql: bool) -> str | None:
+    """Why this run analyses every league (None: the leagues the change log names)."""
+    if ctx.full:
+        return "asked for (--full)"
+    if not in_sql:
+        return "SQLite: every league (no change log there)"
+    days = settings.get("analytics_full_days")
+    if last_completed_start(ctx, full_only=True, within=timedelta(days=days)) is None:
+        return f"none analysed every league in the last {days} days (analytics_full_days)"
+    return None
 
 
 def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
@@ -430,17 +544,40 @@ def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
 
     On PostgreSQL every number is computed and written by SQL statements (window functions,
     percentile_cont, stddev_samp), so memory does not grow with the leagues; on SQLite the same
-    formulas run in Python (`in_sql` picks a path; a test compares both on the same data)."""
+    formulas run in Python (`in_sql` picks a path; a test compares both on the same data).
+    On PostgreSQL a run analyses the leagues the change log names (`analytics_changes`: team weeks
+    written or deleted, status or season changed, trades changed, points of a traded player
+    written): their trends, rankings and trades; every league on the first run, with --full, and when no
+    such run completed within `analytics_full_days` (the safety net)."""
     week = fantasy_week(ctx.now)
     if in_sql is None:
         in_sql = ctx.engine.dialect.name == "postgresql"
+    reason = whole_run_reason(ctx, in_sql)
+    changed_only = reason is None
     with ctx.engine.begin() as conn:
         use_job_work_mem(conn)
-        league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
         if ctx.dry_run:
+            league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
             return JobResult(league_weeks, f"dry run: would analyse {league_weeks} league weeks")
-        written = store_in_sql(conn, week, ctx.log) if in_sql else store_in_python(conn, week)
-        written += store_trade_impacts(conn, ctx.now)
+        if changed_only:
+            leagues, trades = take_changes(conn)
+            ctx.log.info(
+                "changes only: %d league(s) and %d trade(s) changed since the last run", leagues, trades
+            )
+            if not leagues:
+                return JobResult(0, "nothing changed since the last run", {"full": False, "leagues": 0})
+            written = store_in_sql(conn, week, ctx.log, changed_only=True)
+            league_weeks = conn.scalar(text(f"SELECT COUNT(*) FROM {WEEKS_TABLE}"))
+            written += store_trade_impacts(conn, ctx.now, changed_only=True)
+            details = {"full": False, "leagues": leagues, "trades": trades}
+        else:
+            ctx.log.info("every league: %s", reason)
+            if in_sql:
+                forget_all_changes(conn)
+            league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
+            written = store_in_sql(conn, week, ctx.log) if in_sql else store_in_python(conn, week)
+            written += store_trade_impacts(conn, ctx.now)
+            details = {"full": True, "full_reason": reason}
     summary = f"{league_weeks} league weeks (trends, power rankings) and trade impacts: {written} rows new or changed"
     ctx.log.info("%s (computed in %s)", summary, "SQL" if in_sql else "Python")
-    return JobResult(written, summary)
+    return JobResult(written, summary, details)
