@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--full",
         action="store_true",
-        help="recompute everything, not just what changed since the last run (calculate_fantasy_scores)",
+        help="recompute (or check) everything, not just what changed since the last run "
+        "(calculate_fantasy_scores, league_analytics, data_quality_checks)",
     )
     run.add_argument(
         "--at",

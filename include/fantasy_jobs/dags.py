@@ -104,7 +104,8 @@ def _params(group: str) -> dict:
             False,
             type="boolean",
             title="Full recompute",
-            description="Jobs that work from what changed (calculate_fantasy_scores) recompute everything instead.",
+            description="Jobs that work from what changed (calculate_fantasy_scores, league_analytics, "
+            "data_quality_checks) recompute or check everything instead.",
         ),
     }
 
