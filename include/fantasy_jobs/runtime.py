@@ -66,10 +66,13 @@ class JobContext:
     full: bool = False  # `--full` / the DAG's `full` param: recompute everything, not just what changed
 
 
-def last_completed_start(ctx: JobContext, *, full_only: bool = False, within=None) -> datetime | None:
+def last_completed_start(
+    ctx: JobContext, *, full_only: bool = False, within=None, details: dict[str, int] | None = None
+) -> datetime | None:
     """When the newest completed (not dry) run of this job started: the watermark of jobs that work
     on what changed since their last run. `full_only`: runs whose details say `full`; `within`
-    (a timedelta): only runs started that recently."""
+    (a timedelta): only runs started that recently; `details`: runs whose details hold these
+    integer values."""
     from sqlalchemy import func, select
 
     from fantasy_jobs.schema import JobExecution, utcnow
@@ -83,6 +86,8 @@ def last_completed_start(ctx: JobContext, *, full_only: bool = False, within=Non
         query = query.where(JobExecution.details["full"].as_boolean())
     if within is not None:
         query = query.where(JobExecution.started_at > utcnow() - within)
+    for key, value in (details or {}).items():
+        query = query.where(JobExecution.details[key].as_integer() == value)
     with ctx.engine.connect() as conn:
         return conn.scalar(query)
 

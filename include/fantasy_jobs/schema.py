@@ -504,6 +504,11 @@ class PowerRanking(Base):
     season_points: Mapped[float] = mapped_column(Float, default=0.0)
     recent_points: Mapped[float] = mapped_column(Float, default=0.0)
     consistency: Mapped[float | None] = mapped_column(Float)
+    # The team's season so far, exact (PostgreSQL path): a later run ranks the weeks after this one
+    # from these, without reading the season's team weeks again (league_analytics).
+    weeks_played: Mapped[int | None] = mapped_column(Integer)
+    season_total: Mapped[float | None] = mapped_column(Float)
+    season_squares: Mapped[float | None] = mapped_column(Float)  # sum of the squared weekly totals
     updated_at: Mapped[datetime] = _updated()
 
 
@@ -584,56 +589,107 @@ class ScoringChange(Base):
 
 
 class AnalyticsChange(Base):
-    """The league analytics change log (PostgreSQL): one row per league whose team week scores were
-    written or deleted, whose status or season changed, whose trades changed, or with an accepted
-    trade of a player whose points were written or deleted; written by database triggers (statement
-    triggers on `team_week_scores` and `fantasy_points`: one row per league a statement touched). `league_analytics` recomputes those leagues' trends, rankings and
-    trade impacts and deletes exactly the rows it read. On SQLite nothing feeds it: league analytics
-    there recomputes everything (a demo-sized database)."""
+    """The league analytics change log (PostgreSQL), written by database triggers: one row per league
+    a statement touched, with the first week whose trends and rankings it may have changed
+    (`from_week`): team weeks written or deleted (their first week), a league's status or season
+    changed (0: every week); NULL when its trade impacts are affected (a trade or its items changed,
+    the points of a traded player written or deleted, his roster slots on the team that received
+    him, a game's tip-off moved, the league's scoring profile changed). `league_analytics` recomputes those leagues' trends and
+    rankings from that week on and their trade impacts, and deletes exactly the rows it read. On
+    SQLite nothing feeds it: league analytics there recomputes everything (a demo-sized database)."""
 
     __tablename__ = "analytics_changes"
     id: Mapped[int] = _id()
     league_id: Mapped[int] = mapped_column(BigInteger)
+    from_week: Mapped[int | None] = mapped_column(Integer)
+    queued_at: Mapped[datetime] = _created()
+
+
+class BonusChange(Base):
+    """The calculate_bonuses change log (PostgreSQL), written by database triggers, for a re-run of a
+    week already awarded: (league, week) team week scores written or deleted; (league, NULL) its
+    roster slots or settings changed; (NULL, week, player) a stat line of that player in that week's
+    games written, deleted, or its did-not-play flag or game changed, or its game moved to another
+    week. The first run for a week reads every league; a later one for the same week only the
+    leagues these rows name, and deletes the rows it read. On SQLite nothing feeds it: every run
+    reads every league (a demo-sized database)."""
+
+    __tablename__ = "bonus_changes"
+    id: Mapped[int] = _id()
+    league_id: Mapped[int | None] = mapped_column(BigInteger)
+    week: Mapped[int | None] = mapped_column(Integer)
+    player_id: Mapped[int | None] = mapped_column(BigInteger)
     queued_at: Mapped[datetime] = _created()
 
 
 def _pg_team_week_triggers() -> list[str]:
-    """Statement triggers (transition tables) on team_week_scores and fantasy_points: a scoring run
+    """Statement triggers (transition tables) on team_week_scores, fantasy_points, roster_slots and
+    games (tip-off moved), row triggers on leagues, trades and trade items: a scoring run
     writing millions of team weeks queues each league once per statement, not once per row."""
     statements = []
-    # a team week written or deleted: its league; a points row written or deleted: the leagues with
-    # an accepted trade of that player (a trade's impact counts the points of the players it gave
-    # away in any lineup, which no team week of theirs may show)
+    # a team week written or deleted: its league, from the first week touched. The rest affect trade
+    # impacts only: a points row written or deleted (the leagues with an accepted trade of that player:
+    # a trade's impact counts the points of the players it gave away in any lineup, which no team
+    # week of theirs may show), a roster slot of a traded player on the team that received him (his
+    # starts count), a game's tip-off moved (which games came after a trade)
+    traded = (
+        "SELECT DISTINCT t.league_id, CAST(NULL AS INTEGER) FROM trades t JOIN trade_items ti ON ti.trade_id = t.id "
+        "WHERE t.status = 'accepted' AND "
+    )
     queued = {
-        "team_week_scores": "SELECT DISTINCT league_id FROM ({rows}) AS touched",
-        "fantasy_points": "SELECT DISTINCT t.league_id FROM trades t JOIN trade_items ti ON ti.trade_id = t.id "
-        "WHERE t.status = 'accepted' AND ti.player_id IN (SELECT player_id FROM ({rows}) AS touched)",
+        "team_week_scores": (
+            "league_id, week",
+            "SELECT league_id, MIN(week) FROM ({rows}) AS touched GROUP BY league_id",
+        ),
+        "fantasy_points": (
+            "player_id",
+            traded + "ti.player_id IN (SELECT player_id FROM ({rows}) AS touched)",
+        ),
+        "roster_slots": (
+            "fantasy_team_id, player_id",
+            traded
+            + "(ti.to_team_id, ti.player_id) IN (SELECT fantasy_team_id, player_id FROM ({rows}) AS touched)",
+        ),
     }
-    for table, select_leagues in queued.items():
-        column = "league_id" if table == "team_week_scores" else "player_id"
+    short = {"team_week_scores": "tws", "fantasy_points": "fp", "roster_slots": "rs"}
+    for table, (column, select_leagues) in queued.items():
         for event, rows in (
             ("INSERT", ("new_rows",)),
             ("UPDATE", ("old_rows", "new_rows")),
             ("DELETE", ("old_rows",)),
         ):
-            function = f"fantasy_analytics_{'tws' if table == 'team_week_scores' else 'fp'}_{event.lower()}"
-            source = " UNION ".join(f"SELECT {column} FROM {r}" for r in rows)
+            function = f"fantasy_analytics_{short[table]}_{event.lower()}"
+            source = " UNION ALL ".join(f"SELECT {column} FROM {r}" for r in rows)
             referencing = " ".join(f"{'OLD' if r == 'old_rows' else 'NEW'} TABLE AS {r}" for r in rows)
             statements += [
                 f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                  INSERT INTO analytics_changes (league_id) {select_leagues.format(rows=source)};
+                  INSERT INTO analytics_changes (league_id, from_week) {select_leagues.format(rows=source)};
                   RETURN NULL;
                 END $$""",
                 f"CREATE OR REPLACE TRIGGER {function} AFTER {event} ON {table} "
                 f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
             ]
-    # leagues (status, season: which leagues are analysed) and trades: row triggers, small tables
+    statements += [
+        f"""CREATE OR REPLACE FUNCTION fantasy_analytics_games() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO analytics_changes (league_id, from_week) {traded} ti.player_id IN (
+            SELECT s.player_id FROM player_game_stats s
+            WHERE s.game_id IN (SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                                WHERE o.start_time IS DISTINCT FROM n.start_time));
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_analytics_games AFTER UPDATE ON games "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION fantasy_analytics_games()",
+    ]
+    # leagues (status, season: which leagues are analysed), their scoring profile (whose points a
+    # trade's impact counts), trades: row triggers, small tables
     statements += [
         """CREATE OR REPLACE FUNCTION fantasy_analytics_leagues() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF OLD.status IS DISTINCT FROM NEW.status OR OLD.season IS DISTINCT FROM NEW.season THEN
-            INSERT INTO analytics_changes (league_id) VALUES (NEW.id);
+            INSERT INTO analytics_changes (league_id, from_week) VALUES (NEW.id, 0);
           END IF;
           RETURN NULL;
         END $$""",
@@ -651,6 +707,18 @@ def _pg_team_week_triggers() -> list[str]:
         END $$""",
         "CREATE OR REPLACE TRIGGER fantasy_analytics_trades AFTER INSERT OR UPDATE OR DELETE ON trades "
         "FOR EACH ROW EXECUTE FUNCTION fantasy_analytics_trades()",
+        """CREATE OR REPLACE FUNCTION fantasy_analytics_league_profiles() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP <> 'INSERT' THEN
+            INSERT INTO analytics_changes (league_id) VALUES (OLD.league_id);
+          END IF;
+          IF TG_OP <> 'DELETE' THEN
+            INSERT INTO analytics_changes (league_id) VALUES (NEW.league_id);
+          END IF;
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_analytics_league_profiles AFTER INSERT OR UPDATE OF profile_id OR DELETE "
+        "ON league_profiles FOR EACH ROW EXECUTE FUNCTION fantasy_analytics_league_profiles()",
         """CREATE OR REPLACE FUNCTION fantasy_analytics_trade_items() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           INSERT INTO analytics_changes (league_id)
@@ -728,6 +796,86 @@ SETTINGS_CHANGED = (
     "OLD.scoring_settings IS DISTINCT FROM NEW.scoring_settings OR OLD.status IS DISTINCT FROM NEW.status "
     "OR OLD.season IS DISTINCT FROM NEW.season"
 )
+
+
+def _pg_bonus_triggers() -> list[str]:
+    """Statement triggers (transition tables) feeding `bonus_changes`: one row per league (or per
+    week and player) a statement touched, not one per row written."""
+    line_weeks = (
+        "SELECT DISTINCT CAST(NULL AS BIGINT), g.fantasy_week, r.player_id FROM ({rows}) AS r "
+        "JOIN games g ON g.id = r.game_id WHERE g.fantasy_week IS NOT NULL"
+    )
+    queued = {
+        "team_week_scores": (
+            "league_id, week",
+            "SELECT DISTINCT league_id, week, CAST(NULL AS BIGINT) FROM ({rows}) AS r",
+        ),
+        "roster_slots": (
+            "fantasy_team_id",
+            "SELECT DISTINCT ft.league_id, CAST(NULL AS INTEGER), CAST(NULL AS BIGINT) FROM fantasy_teams ft "
+            "WHERE ft.id IN ({rows})",
+        ),
+        "player_game_stats": ("game_id, player_id", line_weeks),
+    }
+    short = {"team_week_scores": "tws", "roster_slots": "rs", "player_game_stats": "pgs"}
+    watched = {  # not the bonus points this job writes itself; a line's flag or game, not its stats
+        "team_week_scores": ("points", "week", "league_id", "fantasy_team_id"),
+        "player_game_stats": ("did_not_play", "game_id", "player_id"),
+    }
+    statements = []
+    for table, (column, select_rows) in queued.items():
+        for event, rows in (
+            ("INSERT", ("new_rows",)),
+            ("UPDATE", ("old_rows", "new_rows")),
+            ("DELETE", ("old_rows",)),
+        ):
+            source = " UNION ALL ".join(f"SELECT {column} FROM {r}" for r in rows)
+            if event == "UPDATE" and table in watched:  # rows whose watched columns changed, old and new
+                changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in watched[table])
+                source = " UNION ALL ".join(
+                    f"SELECT {', '.join(f'{side}.{c.strip()}' for c in column.split(','))} "
+                    f"FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed}"
+                    for side in ("o", "n")
+                )
+            function = f"fantasy_bonus_{short[table]}_{event.lower()}"
+            referencing = " ".join(f"{'OLD' if r == 'old_rows' else 'NEW'} TABLE AS {r}" for r in rows)
+            statements += [
+                f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  INSERT INTO bonus_changes (league_id, week, player_id) {select_rows.format(rows=source)};
+                  RETURN NULL;
+                END $$""",
+                f"CREATE OR REPLACE TRIGGER {function} AFTER {event} ON {table} "
+                f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            ]
+    moved = (
+        "SELECT {side}.fantasy_week, s.player_id FROM old_rows o JOIN new_rows n ON n.id = o.id "
+        "JOIN player_game_stats s ON s.game_id = n.id "
+        "WHERE o.fantasy_week IS DISTINCT FROM n.fantasy_week AND {side}.fantasy_week IS NOT NULL"
+    )
+    statements += [
+        f"""CREATE OR REPLACE FUNCTION fantasy_bonus_games() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO bonus_changes (week, player_id)
+          {moved.format(side="o")} UNION {moved.format(side="n")};
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_bonus_games AFTER UPDATE ON games "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION fantasy_bonus_games()",
+        f"""CREATE OR REPLACE FUNCTION fantasy_bonus_leagues() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF {SETTINGS_CHANGED} THEN
+            INSERT INTO bonus_changes (league_id) VALUES (NEW.id);
+          END IF;
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_bonus_leagues AFTER UPDATE ON leagues "
+        "FOR EACH ROW EXECUTE FUNCTION fantasy_bonus_leagues()",
+    ]
+    return statements
+
+
 TIP_OFF_CHANGED = "OLD.start_time IS DISTINCT FROM NEW.start_time OR OLD.season IS DISTINCT FROM NEW.season"
 CHANGE_TRIGGERS = {
     "postgresql": [
@@ -736,6 +884,7 @@ CHANGE_TRIGGERS = {
         *_pg_trigger("roster_slots", "team", "fantasy_team_id", None),
         *_pg_trigger("leagues", "league", "id", None, SETTINGS_CHANGED),
         *_pg_team_week_triggers(),
+        *_pg_bonus_triggers(),
     ],
     "sqlite": [
         *_sqlite_trigger("player_game_stats", "line", "game_id", "player_id"),
@@ -748,7 +897,7 @@ CHANGE_TRIGGERS = {
         ),
     ],
 }
-"""What feeds `scoring_changes` and (PostgreSQL) `analytics_changes`, per dialect: created (or
+"""What feeds `scoring_changes` and (PostgreSQL) `analytics_changes` and `bonus_changes`, per dialect: created (or
 replaced) by `create_all`."""
 
 

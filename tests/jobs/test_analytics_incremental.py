@@ -100,7 +100,11 @@ def test_a_changed_week_reranks_its_league_from_that_week_only(scored, newest, c
         )
     caplog.set_level(logging.INFO)
     run_job(scored, "league_analytics", DAILY)
-    assert f"1 league(s) with changed scores, {weeks_to_rank} league week(s) to rank" in caplog.text
+    from_stored = 1 if newest else 0  # the newest week starts from the season stored with the week before
+    assert (
+        f"1 league(s) with changed scores ({from_stored} from the season so far stored with an earlier week), "
+        f"{weeks_to_rank} league week(s) to rank"
+    ) in caplog.text
     with scored.connect() as conn:
         after, new_stamps = rankings(conn), ranking_stamps(conn)
     rewritten = {key for key, stamp in new_stamps.items() if stamp != stamps.get(key)}

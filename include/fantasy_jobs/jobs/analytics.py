@@ -14,6 +14,7 @@ points) (1 with fewer than two weeks). Ties rank by season points, then team id.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import timedelta
 from itertools import groupby
@@ -103,6 +104,23 @@ def scoring_trends(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
     return rows
 
 
+def season_moments(history: list[float]) -> tuple[float, float, float | None, float | None]:
+    """(season, sum of squares, mean, sample standard deviation, the last two rounded to 4 decimals) of
+    a team's weekly totals so far, summed in week order: the additions and formula of RANKINGS_SQL."""
+    season = squares = 0.0
+    for total in history:
+        season += total
+        squares += total * total
+    n = len(history)
+    mean = round_half_up(season / n, 4) if n else None
+    sd = (
+        round_half_up(math.sqrt(max((n * squares - season * season) / (n * (n - 1)), 0.0)), 4)
+        if n > 1
+        else None
+    )
+    return season, squares, mean, sd
+
+
 def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]]) -> list[dict]:
     rows = []
     for league_id, weeks in weekly.items():
@@ -111,16 +129,18 @@ def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
         ordered = sorted(weeks)
         by_week = {w: {tid: p + b for tid, p, b in weeks[w]} for w in ordered}
         for index, week in enumerate(ordered):
-            for team_id, points, bonus in weeks[week]:
-                history[team_id].append(points + bonus)
+            for team_id, total in by_week[week].items():
+                history[team_id].append(total)
             teams = sorted(history)
-            season = {t: sum(history[t]) for t in teams}
+            stats = {t: season_moments(history[t]) for t in teams}
+            season = {t: stats[t][0] for t in teams}
             recent_weeks = ordered[max(0, index - 2) : index + 1]
             recent = {t: sum(by_week[w].get(t, 0.0) for w in recent_weeks) for t in teams}
             best_season, best_recent = max(season.values()) or 1.0, max(recent.values()) or 1.0
             scores = {}
             for t in teams:
-                cv = summarize(history[t]).cv
+                _, _, mean, sd = stats[t]
+                cv = sd / mean if sd is not None and mean else None
                 steadiness = 1.0 if len(history[t]) < 2 or cv is None else max(0.0, 1.0 - cv)
                 scores[t] = (
                     round_half_up(
@@ -147,6 +167,9 @@ def power_rankings(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
                         "season_points": round_half_up(season[t], 2),
                         "recent_points": round_half_up(recent[t], 2),
                         "consistency": scores[t][1],
+                        "weeks_played": len(history[t]),
+                        "season_total": season[t],
+                        "season_squares": stats[t][1],
                     }
                 )
             previous_rank = {t: rank for rank, t in enumerate(order, 1)}
@@ -241,16 +264,19 @@ def store_trade_impacts(conn, now, changed_only: bool = False) -> int:
     )
 
 
-SCORED_WEEKS = """
+ANALYSED_STATUSES = "('active', 'completed')"
+SCORED_WEEKS = f"""
     SELECT tws.league_id, tws.week, tws.fantasy_team_id, tws.points, tws.bonus_points
     FROM team_week_scores tws JOIN leagues l ON l.id = tws.league_id
-    WHERE l.status IN ('active', 'completed') AND tws.week <= :week
+    WHERE l.status IN {ANALYSED_STATUSES} AND tws.week <= :week
 """
 """The team weeks league_analytics reads: leagues active or completed, weeks up to the run's week."""
 
 PG = "postgresql"
-DIGEST_VERSION = 1
-"""Part of every scores digest: raise it when the rankings formula changes, so every league is ranked again."""
+DIGEST_VERSION = 2
+"""Part of every scores digest: raise it when the rankings formula or their stored state changes, so
+every league is ranked again from its first week (and a run analyses every league until one with
+this version has: `whole_run_reason`). 2: rankings keep each team's exact season so far."""
 DIGEST_SQL = (
     "CAST(SUM(hashint8extended(tws.fantasy_team_id, hashfloat8extended(tws.points, "
     f"hashfloat8extended(COALESCE(tws.bonus_points, 0), {DIGEST_VERSION})))) AS TEXT)"
@@ -259,71 +285,102 @@ DIGEST_SQL = (
 and those of every later week are computed from."""
 
 WEEKS_TABLE = "tmp_league_weeks"
+VANISHED_TABLE = "tmp_vanished_weeks"
 DIRTY_TABLE = "tmp_rank_leagues"
+RANKED_TABLE = "tmp_power_rankings"
 CHANGED_LEAGUES = "tmp_analytics_leagues"
-"""The leagues a run driven by the change log analyses (league_id)."""
+"""The leagues a run analyses: league_id; from_week, the first week whose trends and rankings may have
+changed (NULL: its trade impacts only; 0: every week); context_week, the scored week before it (its
+mean is the first trend's previous one)."""
 CHANGED_TRADES = "tmp_analytics_trades"
 """The trades whose impact such a run computes again (trade_id)."""
+
+_N = "NUMERIC"
+_D = "DOUBLE PRECISION"
+
+SCOPED_WEEKS = f"""
+    SELECT tws.league_id, tws.week, tws.fantasy_team_id, tws.points, tws.bonus_points
+    FROM team_week_scores tws JOIN {CHANGED_LEAGUES} c ON c.league_id = tws.league_id AND tws.week >= c.context_week
+    WHERE tws.week <= :week AND tws.week >= (SELECT MIN(context_week) FROM {CHANGED_LEAGUES})
+"""
+"""The team weeks of the analysed leagues from each one's context week on (the constant lower bound lets
+the planner read only those weeks through the (week, league) index)."""
 
 TRENDS_SQL = f"""
     SELECT league_id, week, teams, mean_points, median_points, stddev_points,
            {round_sql("mean_points - LAG(mean_points) OVER league_weeks", 4, PG)} AS change_from_previous,
            scores_digest, LAG(week) OVER league_weeks AS previous_week
     FROM (SELECT tws.league_id, tws.week, COUNT(*) AS teams,
-                 {round_sql("AVG(tws.points)", 4, PG)} AS mean_points,
+                 CAST(ROUND(AVG(CAST(tws.points AS {_N})), 4) AS {_D}) AS mean_points,
                  {round_sql("percentile_cont(0.5) WITHIN GROUP (ORDER BY tws.points)", 4, PG)} AS median_points,
-                 {round_sql("stddev_samp(tws.points)", 4, PG)} AS stddev_points,
+                 CAST(ROUND(stddev_samp(CAST(tws.points AS {_N})), 4) AS {_D}) AS stddev_points,
                  {DIGEST_SQL} AS scores_digest
-          FROM ({SCORED_WEEKS}) AS tws GROUP BY tws.league_id, tws.week) AS weekly
+          FROM ({SCOPED_WEEKS}) AS tws GROUP BY tws.league_id, tws.week) AS weekly
     WINDOW league_weeks AS (PARTITION BY league_id ORDER BY week)
 """
-"""scoring_trends() in PostgreSQL's words (the same numbers, computed where the rows are), with each
-league week's scores digest and the league's previous scored week."""
+"""scoring_trends() in PostgreSQL's words (the same numbers, computed where the rows are; mean and
+standard deviation exact, in NUMERIC), with each league week's scores digest and the league's previous
+scored week. The context week's row only gives the first analysed week its change_from_previous."""
 
-DIRTY_SQL = f"""
-    SELECT w.league_id, MIN(w.week) AS first_week, MIN(COALESCE(w.previous_week, w.week)) AS rank_from
-    FROM {WEEKS_TABLE} w
-    LEFT JOIN league_scoring_trends t ON t.league_id = w.league_id AND t.week = w.week
-    WHERE t.scores_digest IS DISTINCT FROM w.scores_digest
-    GROUP BY w.league_id
+CONTEXT_WEEK = f"""
+    UPDATE {CHANGED_LEAGUES} c SET context_week = COALESCE(
+        (SELECT MAX(t.week) FROM league_scoring_trends t WHERE t.league_id = c.league_id AND t.week < c.from_week),
+        c.from_week)
+    WHERE c.from_week > 0
 """
-"""Leagues with a week whose scores changed since the rankings were stored (or never ranked): their
-rankings are written from `first_week` on, ranked from the week before it (`rank_from`) so that
-previous_rank is known. Earlier weeks are only read, as the season so far."""
+"""Each league's scored week before its first changed one, as stored (the weeks before from_week are
+unchanged since the last run, so their stored trends are the league's scored weeks)."""
 
 VANISHED_SQL = f"""
-    SELECT t.league_id, MIN(t.week) AS first_week,
-           COALESCE((SELECT MAX(w.week) FROM {WEEKS_TABLE} w WHERE w.league_id = t.league_id AND w.week < MIN(t.week)),
-                    MIN(t.week)) AS rank_from
-    FROM league_scoring_trends t
-    WHERE t.league_id IN (SELECT league_id FROM {WEEKS_TABLE}) AND t.week <= :week
-      AND NOT EXISTS (SELECT 1 FROM {WEEKS_TABLE} w WHERE w.league_id = t.league_id AND w.week = t.week)
-    GROUP BY t.league_id
-"""
-"""Leagues analysed here with a stored week that is gone (all its team weeks removed): ranked again
-from that week on (from the week before it, for previous_rank), and the week's rows removed."""
-STALE_TRENDS = f"""
-    DELETE FROM league_scoring_trends t
-    WHERE t.league_id IN (SELECT league_id FROM {WEEKS_TABLE}) AND t.week <= :week
+    SELECT t.league_id, t.week
+    FROM league_scoring_trends t JOIN {CHANGED_LEAGUES} c ON c.league_id = t.league_id AND t.week >= c.from_week
+    WHERE t.week <= :week
       AND NOT EXISTS (SELECT 1 FROM {WEEKS_TABLE} w WHERE w.league_id = t.league_id AND w.week = t.week)
 """
-STALE_RANKINGS = (
-    f"""
-    DELETE FROM power_rankings r USING {DIRTY_TABLE} d
-    WHERE r.league_id = d.league_id AND r.week >= d.first_week
-      AND NOT EXISTS (SELECT 1 FROM {WEEKS_TABLE} w WHERE w.league_id = r.league_id AND w.week = r.week)
-""",
-    f"""
-    DELETE FROM power_rankings r USING {DIRTY_TABLE} d
-    WHERE r.league_id = d.league_id AND r.week >= d.first_week
-      AND NOT EXISTS (SELECT 1 FROM team_week_scores s
-                      WHERE s.fantasy_team_id = r.fantasy_team_id AND s.week <= r.week AND s.league_id = r.league_id)
-""",
+"""Stored weeks of the analysed leagues that are gone (all their team weeks removed): their trends and
+rankings are removed, and the league ranked again from there."""
+DIRTY_SQL = f"""
+    SELECT league_id, MIN(week) AS first_week FROM (
+        SELECT w.league_id, w.week
+        FROM {WEEKS_TABLE} w
+        LEFT JOIN league_scoring_trends t ON t.league_id = w.league_id AND t.week = w.week
+        WHERE t.scores_digest IS DISTINCT FROM w.scores_digest
+        UNION ALL
+        SELECT league_id, week FROM {VANISHED_TABLE}
+    ) AS changed
+    GROUP BY league_id
+"""
+"""Leagues with a week whose scores changed since they were ranked (or never ranked), or a week that
+is gone: their rankings are written from `first_week` on. Earlier weeks are unchanged: the season so
+far comes from the rankings stored with the week before."""
+RANK_BASE = (
+    f"""UPDATE {DIRTY_TABLE} d SET base_week = (SELECT MAX(t.week) FROM league_scoring_trends t
+                                               WHERE t.league_id = d.league_id AND t.week < d.first_week)""",
+    f"""UPDATE {DIRTY_TABLE} d SET context_week = COALESCE(
+            (SELECT MAX(t.week) FROM league_scoring_trends t WHERE t.league_id = d.league_id AND t.week < d.base_week),
+            d.base_week, d.first_week)""",
 )
-"""Rankings of the weeks ranked again that the ranking no longer holds: a week that is gone, a team
-not seen in its league by that week (its team weeks removed). What a ranking from scratch lacks."""
+"""base_week: the league's scored week before the first changed one (its stored rankings hold each
+team's season so far and rank); context_week: the two scored weeks before it, for the last-three-weeks sum."""
+STALE_TRENDS = f"""
+    DELETE FROM league_scoring_trends t USING {VANISHED_TABLE} v WHERE t.league_id = v.league_id AND t.week = v.week
+"""
+RANKED_WEEKS = f"""
+    SELECT w.league_id, w.week FROM {WEEKS_TABLE} w JOIN {DIRTY_TABLE} d ON d.league_id = w.league_id AND w.week >= d.first_week
+    UNION ALL
+    SELECT league_id, week FROM {VANISHED_TABLE}
+"""
+STALE_RANKINGS = f"""
+    DELETE FROM power_rankings r USING ({RANKED_WEEKS}) AS k
+    WHERE r.league_id = k.league_id AND r.week = k.week
+      AND NOT EXISTS (SELECT 1 FROM {RANKED_TABLE} n
+                      WHERE n.league_id = r.league_id AND n.week = r.week AND n.fantasy_team_id = r.fantasy_team_id)
+"""
+"""Stored rankings of the weeks ranked again that the new ranking lacks: a week that is gone, a team not
+seen in its league by that week (its team weeks removed). Found by (league, week), through the index."""
 
-_D = "DOUBLE PRECISION"
+VARIANCE = "(n * squares - season * season) / (n * (n - 1))"
+"""The sample variance from the count, sum and sum of squares (power_rankings() computes the same)."""
 _SCORE = (
     f"CAST(100 AS {_D}) * ("
     f"CAST({WEIGHT_SEASON} AS {_D}) * season / best_season"
@@ -331,34 +388,52 @@ _SCORE = (
     f" + CAST({WEIGHT_CONSISTENCY} AS {_D}) * steadiness)"
 )
 RANKINGS_SQL = f"""
-    WITH scores AS (
-        SELECT tws.league_id, tws.week, tws.fantasy_team_id, tws.points + tws.bonus_points AS total
-        FROM ({SCORED_WEEKS}) AS tws JOIN {DIRTY_TABLE} d ON d.league_id = tws.league_id
+    WITH base AS (  -- each team's season up to the base week, as the rankings stored then hold it
+        SELECT d.league_id, r.fantasy_team_id, r.rank, r.weeks_played, r.season_total, r.season_squares
+        FROM {DIRTY_TABLE} d
+        CROSS JOIN LATERAL (  -- OFFSET 0: kept a lookup per league (through the index), not a scan of them all
+            SELECT r.fantasy_team_id, r.rank, r.weeks_played, r.season_total, r.season_squares
+            FROM power_rankings r WHERE r.league_id = d.league_id AND r.week = d.base_week OFFSET 0) AS r
     ),
-    grid AS (  -- every team seen so far, in every later week of its league (power_rankings() ranks them all)
-        SELECT lw.league_id, lw.week, f.fantasy_team_id, s.total
+    scores AS (  -- team weeks from the context week on: only the last weeks of the season are read
+        SELECT tws.league_id, tws.week, tws.fantasy_team_id, tws.points + COALESCE(tws.bonus_points, 0) AS total
+        FROM team_week_scores tws JOIN {DIRTY_TABLE} d ON d.league_id = tws.league_id AND tws.week >= d.context_week
+        WHERE tws.week <= :week AND tws.week >= (SELECT MIN(context_week) FROM {DIRTY_TABLE})
+    ),
+    teams AS (  -- every team seen so far: those ranked in the base week, and those seen since
+        SELECT league_id, fantasy_team_id, MIN(seen_from) AS seen_from
+        FROM (SELECT league_id, fantasy_team_id, -1 AS seen_from FROM base
+              UNION ALL
+              SELECT league_id, fantasy_team_id, MIN(week) FROM scores GROUP BY league_id, fantasy_team_id) AS seen
+        GROUP BY league_id, fantasy_team_id
+    ),
+    grid AS (  -- each of them in every later scored week of its league (power_rankings() ranks them all)
+        SELECT lw.league_id, lw.week, f.fantasy_team_id, s.total, d.first_week, d.base_week
         FROM (SELECT DISTINCT league_id, week FROM scores) AS lw
-        JOIN (SELECT league_id, fantasy_team_id, MIN(week) AS first_week FROM scores
-              GROUP BY league_id, fantasy_team_id) AS f
-          ON f.league_id = lw.league_id AND f.first_week <= lw.week
+        JOIN {DIRTY_TABLE} d ON d.league_id = lw.league_id
+        JOIN teams f ON f.league_id = lw.league_id AND f.seen_from <= lw.week
         LEFT JOIN scores s
           ON s.league_id = lw.league_id AND s.week = lw.week AND s.fantasy_team_id = f.fantasy_team_id
     ),
-    running AS (
-        SELECT league_id, week, fantasy_team_id,
-               COALESCE(SUM(total) OVER so_far, 0) AS season,
-               SUM(COALESCE(total, 0)) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week
-                                             ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS recent,
-               COUNT(total) OVER so_far AS n,
-               AVG(total) OVER so_far AS mean,
-               stddev_samp(total) OVER so_far AS sd
-        FROM grid
-        WINDOW so_far AS (PARTITION BY league_id, fantasy_team_id ORDER BY week ROWS UNBOUNDED PRECEDING)
+    running AS (  -- sums so far in week order, the base week's row seeded with the stored season: the same
+                  -- additions, in the same order, as summing the whole season
+        SELECT g.league_id, g.week, g.fantasy_team_id, g.first_week, b.rank AS base_rank,
+               COALESCE(SUM(CASE WHEN g.week >= g.first_week THEN g.total
+                                 WHEN g.week = g.base_week THEN b.season_total END) OVER so_far, 0) AS season,
+               COALESCE(b.weeks_played, 0)
+                 + COUNT(CASE WHEN g.week >= g.first_week THEN g.total END) OVER so_far AS n,
+               COALESCE(SUM(CASE WHEN g.week >= g.first_week THEN g.total * g.total
+                                 WHEN g.week = g.base_week THEN b.season_squares END) OVER so_far, 0) AS squares,
+               SUM(COALESCE(g.total, 0)) OVER (PARTITION BY g.league_id, g.fantasy_team_id ORDER BY g.week
+                                               ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS recent
+        FROM grid g
+        LEFT JOIN base b ON b.league_id = g.league_id AND b.fantasy_team_id = g.fantasy_team_id
+        WINDOW so_far AS (PARTITION BY g.league_id, g.fantasy_team_id ORDER BY g.week ROWS UNBOUNDED PRECEDING)
     ),
-    ranked_weeks AS (  -- past weeks are only the season so far: ranked again from rank_from on, no earlier
-        SELECT r.*, d.first_week, {round_sql("r.mean", 4, PG)} AS mean4, {round_sql("r.sd", 4, PG)} AS sd4
-        FROM running r JOIN {DIRTY_TABLE} d ON d.league_id = r.league_id
-        WHERE r.week >= d.rank_from
+    moments AS (  -- the weeks ranked: mean and sample standard deviation of the weekly totals so far
+        SELECT *, CASE WHEN n > 0 THEN {round_sql("season / n", 4, PG)} END AS mean4,
+               CASE WHEN n > 1 THEN {round_sql(f"SQRT(GREATEST({VARIANCE}, 0))", 4, PG)} END AS sd4
+        FROM running WHERE week >= first_week
     ),
     steady AS (
         SELECT *,
@@ -366,7 +441,7 @@ RANKINGS_SQL = f"""
                     ELSE GREATEST(CAST(0 AS {_D}), CAST(1 AS {_D}) - sd4 / mean4) END AS steadiness,
                COALESCE(NULLIF(MAX(season) OVER league_week, 0), 1) AS best_season,
                COALESCE(NULLIF(MAX(recent) OVER league_week, 0), 1) AS best_recent
-        FROM ranked_weeks
+        FROM moments
         WINDOW league_week AS (PARTITION BY league_id, week)
     ),
     scored AS (
@@ -377,42 +452,59 @@ RANKINGS_SQL = f"""
                ROW_NUMBER() OVER (PARTITION BY league_id, week ORDER BY score DESC, season DESC, fantasy_team_id)
                  AS rank
         FROM scored
-    ),
-    with_previous AS (
-        SELECT *, LAG(rank) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week) AS previous_rank
-        FROM ranked
     )
-    SELECT league_id, week, fantasy_team_id, score, rank, previous_rank,
+    SELECT league_id, week, fantasy_team_id, score, rank,
+           COALESCE(LAG(rank) OVER (PARTITION BY league_id, fantasy_team_id ORDER BY week), base_rank) AS previous_rank,
            {round_sql("season", 2, PG)} AS season_points,
            {round_sql("recent", 2, PG)} AS recent_points,
-           {round_sql("steadiness", 4, PG)} AS consistency
-    FROM with_previous
-    WHERE week >= first_week
+           {round_sql("steadiness", 4, PG)} AS consistency,
+           n AS weeks_played, season AS season_total, squares AS season_squares
+    FROM ranked
 """
-"""power_rankings() in PostgreSQL's words, for the leagues in DIRTY_TABLE: window functions over each
-team's weeks so far; only the weeks from the first changed one are ranked and written."""
+"""power_rankings() in PostgreSQL's words, for the leagues in DIRTY_TABLE, from each one's first changed
+week on: each team's running sums start from those stored with its base week's ranking and add the
+weeks since, in week order (the very additions a run over the whole season makes, so the numbers are
+equal to the last bit); only the two weeks before are read again, for the last-three-weeks sum. A
+league never ranked has no base week: its whole season."""
 
 TREND_COLUMNS = ("teams", "mean_points", "median_points", "stddev_points", "change_from_previous")
 RANKING_COLUMNS = ("score", "rank", "previous_rank", "season_points", "recent_points", "consistency")
+RANKING_STATE = ("weeks_played", "season_total", "season_squares")
+RANKED_COLUMNS = (
+    "league_id BIGINT NOT NULL, week INTEGER NOT NULL, fantasy_team_id BIGINT NOT NULL, score DOUBLE PRECISION, "
+    "rank INTEGER, previous_rank INTEGER, season_points DOUBLE PRECISION, recent_points DOUBLE PRECISION, "
+    "consistency DOUBLE PRECISION, weeks_played BIGINT, season_total DOUBLE PRECISION, "
+    "season_squares DOUBLE PRECISION, PRIMARY KEY (league_id, week, fantasy_team_id)"
+)
 LEAGUE_WEEKS = (
     f"SELECT COUNT(*) FROM (SELECT DISTINCT league_id, week FROM ({SCORED_WEEKS}) AS scored) AS weeks"
 )
 
 
-def trends_sql(changed_only: bool) -> str:
-    if not changed_only:
-        return TRENDS_SQL
-    return TRENDS_SQL.replace(
-        SCORED_WEEKS, SCORED_WEEKS + f"  AND tws.league_id IN (SELECT league_id FROM {CHANGED_LEAGUES})\n"
+def scope_every_league(conn) -> None:
+    """CHANGED_LEAGUES: every analysed league, from its first week (a run from scratch)."""
+    create_temp_table(
+        conn,
+        CHANGED_LEAGUES,
+        "league_id BIGINT PRIMARY KEY, from_week INTEGER, context_week INTEGER, trades BOOLEAN NOT NULL",
     )
+    conn.execute(
+        text(f"""
+            INSERT INTO {CHANGED_LEAGUES} (league_id, from_week, context_week, trades)
+            SELECT id, 0, 0, true FROM leagues WHERE status IN {ANALYSED_STATUSES}""")
+    )
+    analyze(conn, CHANGED_LEAGUES)
 
 
-def store_in_sql(conn, week: int, log=None, changed_only: bool = False) -> int:
+def store_in_sql(conn, week: int, log=None, scoped: bool = False) -> int:
     """Trends and rankings computed and written by PostgreSQL: memory stays flat however many leagues.
 
-    Trends are computed for every league week (one grouped pass); power rankings only for the leagues
-    whose scores changed since they were ranked (a digest per league week, stored with its trend), and
-    there only from the first changed week on: past weeks' rankings are not recomputed every day."""
+    Trends are computed for the league weeks in CHANGED_LEAGUES' scope (`scoped`; else every league,
+    every week); power rankings only for the leagues whose scores changed since they were ranked (a
+    digest per league week, stored with its trend), and there only from the first changed week on,
+    from the season so far stored with the week before: past weeks are not read again every day."""
+    if not scoped:
+        scope_every_league(conn)
     create_temp_table(
         conn,
         WEEKS_TABLE,
@@ -420,33 +512,43 @@ def store_in_sql(conn, week: int, log=None, changed_only: bool = False) -> int:
         "median_points DOUBLE PRECISION, stddev_points DOUBLE PRECISION, change_from_previous DOUBLE PRECISION, "
         "scores_digest VARCHAR(40), previous_week INTEGER, PRIMARY KEY (league_id, week)",
     )
-    conn.execute(text(f"INSERT INTO {WEEKS_TABLE} {trends_sql(changed_only)}"), {"week": week})
+    conn.execute(text(f"INSERT INTO {WEEKS_TABLE} {TRENDS_SQL}"), {"week": week})
+    conn.execute(
+        text(
+            f"DELETE FROM {WEEKS_TABLE} w USING {CHANGED_LEAGUES} c "
+            "WHERE c.league_id = w.league_id AND w.week < c.from_week"
+        )
+    )
+    create_temp_table(
+        conn,
+        VANISHED_TABLE,
+        "league_id BIGINT NOT NULL, week INTEGER NOT NULL, PRIMARY KEY (league_id, week)",
+    )
     create_temp_table(
         conn,
         DIRTY_TABLE,
-        "league_id BIGINT PRIMARY KEY, first_week INTEGER NOT NULL, rank_from INTEGER NOT NULL",
+        "league_id BIGINT PRIMARY KEY, first_week INTEGER NOT NULL, base_week INTEGER, context_week INTEGER",
     )
     analyze(conn, WEEKS_TABLE)
-    conn.execute(text(f"INSERT INTO {DIRTY_TABLE} {DIRTY_SQL}"))
-    conn.execute(
-        text(f"""
-            INSERT INTO {DIRTY_TABLE} (league_id, first_week, rank_from) {VANISHED_SQL}
-            ON CONFLICT (league_id) DO UPDATE
-            SET first_week = LEAST({DIRTY_TABLE}.first_week, excluded.first_week),
-                rank_from = LEAST({DIRTY_TABLE}.rank_from, excluded.rank_from)
-        """),
-        {"week": week},
-    )
-    analyze(conn, DIRTY_TABLE)
-    removed = conn.execute(text(STALE_TRENDS), {"week": week}).rowcount
-    dirty, weeks = conn.execute(
+    conn.execute(text(f"INSERT INTO {VANISHED_TABLE} (league_id, week) {VANISHED_SQL}"), {"week": week})
+    conn.execute(text(f"INSERT INTO {DIRTY_TABLE} (league_id, first_week) {DIRTY_SQL}"))
+    for statement in RANK_BASE:
+        conn.execute(text(statement))
+    analyze(conn, VANISHED_TABLE, DIRTY_TABLE)
+    removed = conn.execute(text(STALE_TRENDS)).rowcount
+    dirty, from_stored, weeks = conn.execute(
         text(
-            f"SELECT COUNT(DISTINCT d.league_id), COUNT(*) FROM {DIRTY_TABLE} d "
-            f"JOIN {WEEKS_TABLE} w ON w.league_id = d.league_id AND w.week >= d.first_week"
+            f"SELECT COUNT(*), COUNT(base_week), (SELECT COUNT(*) FROM ({RANKED_WEEKS}) AS k) FROM {DIRTY_TABLE}"
         )
     ).one()
     if log is not None:
-        log.info("power rankings: %s league(s) with changed scores, %s league week(s) to rank", dirty, weeks)
+        log.info(
+            "power rankings: %s league(s) with changed scores (%s from the season so far stored with an "
+            "earlier week), %s league week(s) to rank",
+            dirty,
+            from_stored,
+            weeks,
+        )
     written = removed + upsert_select(
         conn,
         "league_scoring_trends",
@@ -457,15 +559,23 @@ def store_in_sql(conn, week: int, log=None, changed_only: bool = False) -> int:
     )
     if not dirty:
         return written
-    for statement in STALE_RANKINGS:  # two anti-joins: one with an OR is planned as a subplan per row
-        written += conn.execute(text(statement)).rowcount
+    create_temp_table(conn, RANKED_TABLE, RANKED_COLUMNS)
+    ranked = (*RANKING_COLUMNS, *RANKING_STATE)
+    conn.execute(
+        text(
+            f"INSERT INTO {RANKED_TABLE} (league_id, week, fantasy_team_id, {', '.join(ranked)}) {RANKINGS_SQL}"
+        ),
+        {"week": week},
+    )
+    analyze(conn, RANKED_TABLE)
+    written += conn.execute(text(STALE_RANKINGS)).rowcount
     return written + upsert_select(
         conn,
         "power_rankings",
         ("league_id", "week", "fantasy_team_id"),
-        RANKING_COLUMNS,
-        RANKINGS_SQL,
-        {"week": week},
+        ranked,
+        f"SELECT league_id, week, fantasy_team_id, {', '.join(ranked)} FROM {RANKED_TABLE}",
+        {},
     )
 
 
@@ -508,22 +618,39 @@ def remove_stale(conn, table: str, keys: tuple[str, ...], rows: list[dict], week
 
 def take_changes(conn) -> tuple[int, int]:
     """CHANGED_LEAGUES from the queued leagues (their rows then deleted, exactly those: a change
-    committed during the run waits for the next) and CHANGED_TRADES, the accepted trades of those
-    leagues. Returns (leagues, trades)."""
-    create_temp_table(conn, "tmp_analytics_taken", "id BIGINT PRIMARY KEY, league_id BIGINT NOT NULL")
+    committed during the run waits for the next), each from the first week queued for it (none for a
+    league not analysed), and CHANGED_TRADES, the accepted trades of the leagues queued for their
+    trade impacts (team weeks alone do not change those). Returns (leagues, trades)."""
+    create_temp_table(
+        conn, "tmp_analytics_taken", "id BIGINT PRIMARY KEY, league_id BIGINT NOT NULL, from_week INTEGER"
+    )
     conn.execute(
-        text("INSERT INTO tmp_analytics_taken (id, league_id) SELECT id, league_id FROM analytics_changes")
+        text(
+            "INSERT INTO tmp_analytics_taken (id, league_id, from_week) "
+            "SELECT id, league_id, from_week FROM analytics_changes"
+        )
     )
     conn.execute(text("DELETE FROM analytics_changes WHERE id IN (SELECT id FROM tmp_analytics_taken)"))
-    create_temp_table(conn, CHANGED_LEAGUES, "league_id BIGINT PRIMARY KEY")
+    create_temp_table(
+        conn,
+        CHANGED_LEAGUES,
+        "league_id BIGINT PRIMARY KEY, from_week INTEGER, context_week INTEGER, trades BOOLEAN NOT NULL",
+    )
     leagues = conn.execute(
-        text(f"INSERT INTO {CHANGED_LEAGUES} (league_id) SELECT DISTINCT league_id FROM tmp_analytics_taken")
+        text(f"""
+            INSERT INTO {CHANGED_LEAGUES} (league_id, from_week, context_week, trades)
+            SELECT t.league_id, CASE WHEN l.status IN {ANALYSED_STATUSES} THEN MIN(t.from_week) END,
+                   CASE WHEN l.status IN {ANALYSED_STATUSES} THEN MIN(t.from_week) END,
+                   bool_or(t.from_week IS NULL)
+            FROM tmp_analytics_taken t LEFT JOIN leagues l ON l.id = t.league_id
+            GROUP BY t.league_id, l.status""")
     ).rowcount
+    conn.execute(text(CONTEXT_WEEK))
     create_temp_table(conn, CHANGED_TRADES, "trade_id BIGINT PRIMARY KEY")
     trades = conn.execute(
         text(f"""
             INSERT INTO {CHANGED_TRADES} (trade_id) SELECT t.id FROM trades t
-            WHERE t.status = 'accepted' AND t.league_id IN (SELECT league_id FROM {CHANGED_LEAGUES})""")
+            WHERE t.status = 'accepted' AND t.league_id IN (SELECT league_id FROM {CHANGED_LEAGUES} WHERE trades)""")
     ).rowcount
     analyze(conn, CHANGED_LEAGUES, CHANGED_TRADES)
     return leagues, trades
@@ -543,6 +670,8 @@ def whole_run_reason(ctx: JobContext, in_sql: bool) -> str | None:
     days = settings.get("analytics_full_days")
     if last_completed_start(ctx, full_only=True, within=timedelta(days=days)) is None:
         return f"none analysed every league in the last {days} days (analytics_full_days)"
+    if last_completed_start(ctx, full_only=True, details={"version": DIGEST_VERSION}) is None:
+        return f"the rankings' stored state changed (version {DIGEST_VERSION}): every league is ranked again"
     return None
 
 
@@ -554,8 +683,9 @@ def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
     formulas run in Python (`in_sql` picks a path; a test compares both on the same data).
     On PostgreSQL a run analyses the leagues the change log names (`analytics_changes`: team weeks
     written or deleted, status or season changed, trades changed, points of a traded player
-    written): their trends, rankings and trades; every league on the first run, with --full, and when no
-    such run completed within `analytics_full_days` (the safety net)."""
+    written): their trends and rankings from the first week changed, and their trade impacts; every
+    league on the first run, with --full, and when no such run completed within `analytics_full_days`
+    (the safety net)."""
     week = fantasy_week(ctx.now)
     if in_sql is None:
         in_sql = ctx.engine.dialect.name == "postgresql"
@@ -573,10 +703,19 @@ def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
             )
             if not leagues:
                 return JobResult(0, "nothing changed since the last run", {"full": False, "leagues": 0})
-            written = store_in_sql(conn, week, ctx.log, changed_only=True)
+            written = store_in_sql(conn, week, ctx.log, scoped=True)
             league_weeks = conn.scalar(text(f"SELECT COUNT(*) FROM {WEEKS_TABLE}"))
+            ranked, from_stored = conn.execute(
+                text(f"SELECT COUNT(*), COUNT(base_week) FROM {DIRTY_TABLE}")
+            ).one()
             written += store_trade_impacts(conn, ctx.now, changed_only=True)
-            details = {"full": False, "leagues": leagues, "trades": trades}
+            details = {
+                "full": False,
+                "leagues": leagues,
+                "trades": trades,
+                "ranked_leagues": ranked,
+                "ranked_from_stored_season": from_stored,
+            }
         else:
             ctx.log.info("every league: %s", reason)
             if in_sql:
@@ -584,7 +723,7 @@ def league_analytics(ctx: JobContext, in_sql: bool | None = None) -> JobResult:
             league_weeks = conn.scalar(text(LEAGUE_WEEKS), {"week": week})
             written = store_in_sql(conn, week, ctx.log) if in_sql else store_in_python(conn, week)
             written += store_trade_impacts(conn, ctx.now)
-            details = {"full": True, "full_reason": reason}
+            details = {"full": True, "full_reason": reason, "version": DIGEST_VERSION}
     summary = f"{league_weeks} league weeks (trends, power rankings) and trade impacts: {written} rows new or changed"
     ctx.log.info("%s (computed in %s)", summary, "SQL" if in_sql else "Python")
     return JobResult(written, summary, details)

@@ -53,7 +53,7 @@ class LeagueRules:
 
 
 def load_league_rules(
-    ctx: JobContext, conn, statuses: tuple[str, ...], *, changed_only: bool = False
+    ctx: JobContext, conn, statuses: tuple[str, ...], *, changed_only: bool = False, only: str | None = None
 ) -> LeagueRules:
     """Each league's weights and bonus rules into RULES_TABLE on `conn`, a page of leagues at a time;
     a league with bad settings is reported (named, with the key), not fatal, left out and unlinked
@@ -61,7 +61,7 @@ def load_league_rules(
 
     `changed_only`: only the leagues CHANGES_TABLE names are read and hashed in Python; the other
     leagues of `statuses` come from their stored profile link, set-based (their bonus columns are 0:
-    scoring does not use them)."""
+    scoring does not use them). `only`: a SELECT of the league ids to read (no others)."""
     create_temp_table(
         conn,
         RULES_TABLE,
@@ -81,6 +81,8 @@ def load_league_rules(
     )
     if changed_only:
         page = page.where(League.id.in_(changed))
+    if only is not None:
+        page = page.where(League.id.in_(text(only)))
     found = LeagueRules({}, 0, [])
     after = 0
     while leagues := conn.execute(page, {"after": after}).all():
@@ -651,7 +653,8 @@ HIGH_SCORE = f"""
     SELECT tws.league_id, tws.fantasy_team_id, 'weekly_high_score', r.weekly_high_score
     FROM team_week_scores tws
     JOIN {RULES_TABLE} r ON r.league_id = tws.league_id
-    JOIN (SELECT league_id, MAX(points) AS top FROM team_week_scores WHERE week = :week GROUP BY league_id) best
+    JOIN (SELECT league_id, MAX(points) AS top FROM team_week_scores
+          WHERE week = :week AND league_id IN (SELECT league_id FROM {RULES_TABLE}) GROUP BY league_id) best
       ON best.league_id = tws.league_id AND tws.points = best.top
     WHERE tws.week = :week AND tws.points > 0 AND r.weekly_high_score <> 0
 """
@@ -659,16 +662,90 @@ BONUS_QUERIES = {"weekly_high_score": HIGH_SCORE, "all_starters_played": ALL_STA
 """Per bonus type, one statement over every league at once: (league_id, fantasy_team_id, bonus_type, points)."""
 
 
+BONUS_LEAGUES = "tmp_bonus_leagues"
+"""The leagues a re-run for an awarded week reads (league_id): those the change log names for that week."""
+
+
+def take_bonus_changes(conn, bounds: dict, consume: bool) -> int:
+    """BONUS_LEAGUES from `bonus_changes`: leagues queued for the week (or for any week), and the leagues
+    with the queued player in a starting slot during the week. Every row read is deleted (unless
+    `consume` is false: a dry run): rows of other weeks concern no re-run, as each week's first run
+    reads every league. Returns the leagues."""
+    create_temp_table(
+        conn, "tmp_bonus_taken", "id BIGINT PRIMARY KEY, league_id BIGINT, week INTEGER, player_id BIGINT"
+    )
+    conn.execute(
+        text(
+            "INSERT INTO tmp_bonus_taken (id, league_id, week, player_id) "
+            "SELECT id, league_id, week, player_id FROM bonus_changes"
+        )
+    )
+    if consume:
+        conn.execute(text("DELETE FROM bonus_changes WHERE id IN (SELECT id FROM tmp_bonus_taken)"))
+    create_temp_table(conn, BONUS_LEAGUES, "league_id BIGINT PRIMARY KEY")
+    leagues = conn.execute(
+        text(f"""
+            INSERT INTO {BONUS_LEAGUES} (league_id)
+            SELECT league_id FROM tmp_bonus_taken
+            WHERE league_id IS NOT NULL AND (week IS NULL OR week = :week)
+            UNION
+            SELECT ft.league_id FROM tmp_bonus_taken t
+            JOIN roster_slots rs ON rs.player_id = t.player_id
+            JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+            WHERE t.league_id IS NULL AND t.week = :week AND {_starter_overlaps("rs")}
+        """).bindparams(
+            bindparam("week_start", type_=UtcDateTime()), bindparam("week_end", type_=UtcDateTime())
+        ),
+        bounds,
+    ).rowcount
+    analyze(conn, BONUS_LEAGUES)
+    return leagues
+
+
+def bonus_whole_pass_reason(ctx: JobContext, week: int) -> str | None:
+    """Why this run reads every league (None: the leagues the change log names for the week)."""
+    if ctx.full:
+        return "asked for (--full)"
+    if ctx.engine.dialect.name != "postgresql":
+        return "SQLite: every league (no change log there)"
+    if last_completed_start(ctx, details={"week": week}) is None:
+        return f"the first run for week {week}"
+    return None
+
+
 def calculate_bonuses(ctx: JobContext) -> JobResult:
     """Bonuses of the fantasy week that just ended, once per league and week, for all leagues at once.
 
     Settings are validated up front (finite, within scoring.MAX_ABS_BONUS), so a league's bonus
-    cannot overflow a column or fail the statements the other leagues share."""
+    cannot overflow a column or fail the statements the other leagues share. The first run for a
+    week (and --full) reads every league; a later run for the same week (a retry, a manual run) only
+    the leagues whose team weeks, rosters, settings or players' lines changed since (`bonus_changes`,
+    PostgreSQL)."""
     week = previous_week(fantasy_week(ctx.now))
     bounds = {"week": week, "week_start": week_start(week), "week_end": week_start(fantasy_week(ctx.now))}
     dialect = ctx.engine.dialect.name
+    reason = bonus_whole_pass_reason(ctx, week)
     with ctx.engine.begin() as conn:
-        rules = load_league_rules(ctx, conn, ("active",))
+        scope = ""
+        if reason is None:
+            changed = take_bonus_changes(conn, bounds, consume=not ctx.dry_run)
+            ctx.log.info("week %d: changes only: %d league(s) changed since the last run", week, changed)
+            if not changed:
+                return JobResult(
+                    0,
+                    f"week {week}: nothing changed since the last run",
+                    {"week": week, "full": False, "leagues": 0},
+                )
+            scope = f" AND league_id IN (SELECT league_id FROM {BONUS_LEAGUES})"
+        else:
+            ctx.log.info("week %d: every league: %s", week, reason)
+            if dialect == "postgresql" and not ctx.dry_run:
+                conn.execute(
+                    text("DELETE FROM bonus_changes WHERE id <= (SELECT MAX(id) FROM bonus_changes)")
+                )
+        rules = load_league_rules(
+            ctx, conn, ("active",), only=None if reason else f"SELECT league_id FROM {BONUS_LEAGUES}"
+        )
         problems = rules.problems
         create_temp_table(
             conn,
@@ -693,8 +770,9 @@ def calculate_bonuses(ctx: JobContext) -> JobResult:
             ctx.log.info("week %d: %s: %d teams qualify", week, bonus_type, found)
         awards = conn.scalar(text(f"SELECT COUNT(*) FROM {AWARDS_TABLE}"))
         ctx.log.info("week %d: %d bonuses for %d leagues", week, awards, rules.leagues)
+        details = {"week": week, "full": reason is not None, "leagues": rules.leagues}
         if ctx.dry_run:
-            return JobResult(awards, f"dry run: week {week}: would award {awards} bonuses", {"week": week})
+            return JobResult(awards, f"dry run: week {week}: would award {awards} bonuses", details)
         added = conn.execute(
             text(f"""
                 INSERT INTO weekly_bonuses (league_id, week, fantasy_team_id, bonus_type, points, created_at)
@@ -710,7 +788,7 @@ def calculate_bonuses(ctx: JobContext) -> JobResult:
         conn.execute(
             text(f"""
                 UPDATE team_week_scores SET bonus_points = agg.total
-                FROM (SELECT fantasy_team_id, SUM(points) AS total FROM weekly_bonuses WHERE week = :week
+                FROM (SELECT fantasy_team_id, SUM(points) AS total FROM weekly_bonuses WHERE week = :week{scope}
                       GROUP BY fantasy_team_id) AS agg
                 WHERE team_week_scores.fantasy_team_id = agg.fantasy_team_id AND team_week_scores.week = :week
                   AND {differs(dialect, "team_week_scores.bonus_points", "agg.total")}
@@ -719,9 +797,9 @@ def calculate_bonuses(ctx: JobContext) -> JobResult:
         )
         # ... and 0 for a team with none
         conn.execute(
-            text("""
+            text(f"""
                 UPDATE team_week_scores SET bonus_points = 0
-                WHERE week = :week AND bonus_points <> 0 AND NOT EXISTS (
+                WHERE week = :week AND bonus_points <> 0{scope} AND NOT EXISTS (
                     SELECT 1 FROM weekly_bonuses wb
                     WHERE wb.fantasy_team_id = team_week_scores.fantasy_team_id AND wb.week = team_week_scores.week)
             """),
@@ -730,6 +808,7 @@ def calculate_bonuses(ctx: JobContext) -> JobResult:
     report_problems(ctx, problems)
     return JobResult(
         added,
-        f"week {week}: {added} new bonuses ({awards - added} already awarded)",
-        {"week": week, "skipped_leagues": problems},
+        f"week {week}: {added} new bonuses ({awards - added} already awarded)"
+        + ("" if reason else f"; {rules.leagues} changed league(s) read"),
+        {**details, "skipped_leagues": problems},
     )
