@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--full",
         action="store_true",
         help="recompute (or check) everything, not just what changed since the last run "
-        "(calculate_fantasy_scores, league_analytics, data_quality_checks)",
+        "(calculate_fantasy_scores, league_analytics, data_quality_checks, calculate_bonuses)",
     )
     run.add_argument(
         "--at",

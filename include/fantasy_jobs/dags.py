@@ -105,7 +105,7 @@ def _params(group: str) -> dict:
             type="boolean",
             title="Full recompute",
             description="Jobs that work from what changed (calculate_fantasy_scores, league_analytics, "
-            "data_quality_checks) recompute or check everything instead.",
+            "data_quality_checks, calculate_bonuses) recompute or check everything instead.",
         ),
     }
 

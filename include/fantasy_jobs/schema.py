@@ -622,12 +622,18 @@ class BonusChange(Base):
     queued_at: Mapped[datetime] = _created()
 
 
+WRITING_BONUSES = "fantasy.writing_bonuses"
+"""Set (SET LOCAL ... 'on') by calculate_bonuses in its transaction: the bonus points it writes to team
+weeks queue league analytics (rankings count bonuses) but not bonus_changes (its own output)."""
+
+
 def _pg_team_week_triggers() -> list[str]:
     """Statement triggers (transition tables) on team_week_scores, fantasy_points, roster_slots and
-    games (tip-off moved), row triggers on leagues, trades and trade items: a scoring run
-    writing millions of team weeks queues each league once per statement, not once per row."""
+    games (tip-off moved), row triggers on leagues, league_profiles, trades and trade items: a scoring
+    run writing millions of team weeks queues each league once per statement, not once per row."""
     statements = []
-    # a team week written or deleted: its league, from the first week touched. The rest affect trade
+    # a team week written or deleted: its league, from the first week touched, in analytics_changes,
+    # and (league, week) in bonus_changes, from one pass over the statement's rows. The rest affect trade
     # impacts only: a points row written or deleted (the leagues with an accepted trade of that player:
     # a trade's impact counts the points of the players it gave away in any lineup, which no team
     # week of theirs may show), a roster slot of a traded player on the team that received him (his
@@ -636,11 +642,29 @@ def _pg_team_week_triggers() -> list[str]:
         "SELECT DISTINCT t.league_id, CAST(NULL AS INTEGER) FROM trades t JOIN trade_items ti ON ti.trade_id = t.id "
         "WHERE t.status = 'accepted' AND "
     )
+    for event, rows in (
+        ("INSERT", ("new_rows",)),
+        ("UPDATE", ("old_rows", "new_rows")),
+        ("DELETE", ("old_rows",)),
+    ):
+        function = f"fantasy_changes_tws_{event.lower()}"
+        source = " UNION ALL ".join(f"SELECT league_id, week FROM {r}" for r in rows)
+        referencing = " ".join(f"{'OLD' if r == 'old_rows' else 'NEW'} TABLE AS {r}" for r in rows)
+        statements += [
+            f"DROP TRIGGER IF EXISTS fantasy_analytics_tws_{event.lower()} ON team_week_scores",  # before 2026-12
+            f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              WITH weeks AS (SELECT league_id, week FROM ({source}) AS touched GROUP BY league_id, week),
+                   bonus AS (INSERT INTO bonus_changes (league_id, week) SELECT league_id, week FROM weeks
+                             WHERE current_setting('{WRITING_BONUSES}', true) IS DISTINCT FROM 'on')
+              INSERT INTO analytics_changes (league_id, from_week)
+              SELECT league_id, MIN(week) FROM weeks GROUP BY league_id;
+              RETURN NULL;
+            END $$""",
+            f"CREATE OR REPLACE TRIGGER {function} AFTER {event} ON team_week_scores "
+            f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        ]
     queued = {
-        "team_week_scores": (
-            "league_id, week",
-            "SELECT league_id, MIN(week) FROM ({rows}) AS touched GROUP BY league_id",
-        ),
         "fantasy_points": (
             "player_id",
             traded + "ti.player_id IN (SELECT player_id FROM ({rows}) AS touched)",
@@ -651,7 +675,7 @@ def _pg_team_week_triggers() -> list[str]:
             + "(ti.to_team_id, ti.player_id) IN (SELECT fantasy_team_id, player_id FROM ({rows}) AS touched)",
         ),
     }
-    short = {"team_week_scores": "tws", "fantasy_points": "fp", "roster_slots": "rs"}
+    short = {"fantasy_points": "fp", "roster_slots": "rs"}
     for table, (column, select_leagues) in queued.items():
         for event, rows in (
             ("INSERT", ("new_rows",)),
@@ -800,16 +824,13 @@ SETTINGS_CHANGED = (
 
 def _pg_bonus_triggers() -> list[str]:
     """Statement triggers (transition tables) feeding `bonus_changes`: one row per league (or per
-    week and player) a statement touched, not one per row written."""
+    week and player) a statement touched, not one per row written. Team weeks feed it through
+    `_pg_team_week_triggers` (one pass for both logs)."""
     line_weeks = (
         "SELECT DISTINCT CAST(NULL AS BIGINT), g.fantasy_week, r.player_id FROM ({rows}) AS r "
         "JOIN games g ON g.id = r.game_id WHERE g.fantasy_week IS NOT NULL"
     )
     queued = {
-        "team_week_scores": (
-            "league_id, week",
-            "SELECT DISTINCT league_id, week, CAST(NULL AS BIGINT) FROM ({rows}) AS r",
-        ),
         "roster_slots": (
             "fantasy_team_id",
             "SELECT DISTINCT ft.league_id, CAST(NULL AS INTEGER), CAST(NULL AS BIGINT) FROM fantasy_teams ft "
@@ -817,11 +838,10 @@ def _pg_bonus_triggers() -> list[str]:
         ),
         "player_game_stats": ("game_id, player_id", line_weeks),
     }
-    short = {"team_week_scores": "tws", "roster_slots": "rs", "player_game_stats": "pgs"}
-    watched = {  # not the bonus points this job writes itself; a line's flag or game, not its stats
-        "team_week_scores": ("points", "week", "league_id", "fantasy_team_id"),
-        "player_game_stats": ("did_not_play", "game_id", "player_id"),
-    }
+    short = {"roster_slots": "rs", "player_game_stats": "pgs"}
+    watched = {
+        "player_game_stats": ("did_not_play", "game_id", "player_id")
+    }  # its flag or game, not its stats
     statements = []
     for table, (column, select_rows) in queued.items():
         for event, rows in (

@@ -19,6 +19,7 @@ from fantasy_jobs.alerts import send_slack
 from fantasy_jobs.db import analyze, create_temp_table, upsert, use_job_work_mem
 from fantasy_jobs.runtime import JobContext, JobResult, last_completed_start
 from fantasy_jobs.schema import (
+    WRITING_BONUSES,
     Game,
     League,
     LeagueProfile,
@@ -726,6 +727,8 @@ def calculate_bonuses(ctx: JobContext) -> JobResult:
     dialect = ctx.engine.dialect.name
     reason = bonus_whole_pass_reason(ctx, week)
     with ctx.engine.begin() as conn:
+        if dialect == "postgresql":  # its own bonus points are not a change to re-read
+            conn.execute(text(f"SET LOCAL {WRITING_BONUSES} = 'on'"))
         scope = ""
         if reason is None:
             changed = take_bonus_changes(conn, bounds, consume=not ctx.dry_run)
