@@ -622,6 +622,53 @@ class BonusChange(Base):
     queued_at: Mapped[datetime] = _created()
 
 
+class ConsistencyChange(Base):
+    """The calculate_analytics change log (PostgreSQL), written by statement triggers: one row per
+    player whose stat lines a statement wrote or deleted, or whose game moved to another season.
+    The job recomputes those players' consistency and deletes exactly the rows it read. On SQLite
+    nothing feeds it: every run reads every line (a demo-sized database)."""
+
+    __tablename__ = "consistency_changes"
+    id: Mapped[int] = _id()
+    player_id: Mapped[int] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime] = _created()
+
+
+def _pg_consistency_triggers() -> list[str]:
+    statements = []
+    for event, rows in (
+        ("INSERT", ("new_rows",)),
+        ("UPDATE", ("old_rows", "new_rows")),
+        ("DELETE", ("old_rows",)),
+    ):
+        function = f"fantasy_consistency_pgs_{event.lower()}"
+        source = " UNION ".join(f"SELECT player_id FROM {r}" for r in rows)
+        referencing = " ".join(f"{'OLD' if r == 'old_rows' else 'NEW'} TABLE AS {r}" for r in rows)
+        statements += [
+            f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              INSERT INTO consistency_changes (player_id) {source};
+              RETURN NULL;
+            END $$""",
+            f"CREATE OR REPLACE TRIGGER {function} AFTER {event} ON player_game_stats "
+            f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        ]
+    statements += [
+        """CREATE OR REPLACE FUNCTION fantasy_consistency_games() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO consistency_changes (player_id)
+          SELECT DISTINCT s.player_id FROM player_game_stats s
+          WHERE s.game_id IN (SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                              WHERE o.season IS DISTINCT FROM n.season);
+          RETURN NULL;
+        END $$""",
+        "CREATE OR REPLACE TRIGGER fantasy_consistency_games AFTER UPDATE ON games "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION fantasy_consistency_games()",
+    ]
+    return statements
+
+
 WRITING_BONUSES = "fantasy.writing_bonuses"
 """Set (SET LOCAL ... 'on') by calculate_bonuses in its transaction: the bonus points it writes to team
 weeks queue league analytics (rankings count bonuses) but not bonus_changes (its own output)."""
@@ -905,6 +952,7 @@ CHANGE_TRIGGERS = {
         *_pg_trigger("leagues", "league", "id", None, SETTINGS_CHANGED),
         *_pg_team_week_triggers(),
         *_pg_bonus_triggers(),
+        *_pg_consistency_triggers(),
     ],
     "sqlite": [
         *_sqlite_trigger("player_game_stats", "line", "game_id", "player_id"),
@@ -917,7 +965,8 @@ CHANGE_TRIGGERS = {
         ),
     ],
 }
-"""What feeds `scoring_changes` and (PostgreSQL) `analytics_changes` and `bonus_changes`, per dialect: created (or
+"""What feeds `scoring_changes` and (PostgreSQL) `analytics_changes`, `bonus_changes` and
+`consistency_changes`, per dialect: created (or
 replaced) by `create_all`."""
 
 

@@ -139,8 +139,8 @@ SETTINGS: dict[str, Setting] = {
             "analytics_full_days",
             7,
             int,
-            "league_analytics analyses every league when no such run completed within this many days; "
-            "otherwise the leagues and trades that changed (PostgreSQL).",
+            "league_analytics analyses every league (calculate_analytics every player) when no such run "
+            "completed within this many days; otherwise the leagues, trades and players that changed (PostgreSQL).",
             low=1,
             high=31,
         ),

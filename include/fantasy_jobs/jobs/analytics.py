@@ -37,18 +37,95 @@ def consistency_score(cv: float | None) -> float | None:
     return None if cv is None else round(max(0.0, min(100.0, 100.0 * (1.0 - cv))), 1)
 
 
+CHANGED_PLAYERS = "tmp_consistency_players"
+"""The players a run driven by the change log recomputes (player_id)."""
+
+
+def take_consistency_changes(conn, consume: bool) -> int:
+    """CHANGED_PLAYERS from `consistency_changes`; the rows read are deleted (unless a dry run)."""
+    create_temp_table(conn, "tmp_consistency_taken", "id BIGINT PRIMARY KEY, player_id BIGINT NOT NULL")
+    conn.execute(
+        text(
+            "INSERT INTO tmp_consistency_taken (id, player_id) SELECT id, player_id FROM consistency_changes"
+        )
+    )
+    if consume:
+        conn.execute(
+            text("DELETE FROM consistency_changes WHERE id IN (SELECT id FROM tmp_consistency_taken)")
+        )
+    create_temp_table(conn, CHANGED_PLAYERS, "player_id BIGINT PRIMARY KEY")
+    return conn.execute(
+        text(
+            f"INSERT INTO {CHANGED_PLAYERS} (player_id) SELECT DISTINCT player_id FROM tmp_consistency_taken"
+        )
+    ).rowcount
+
+
+def remove_gone_player_seasons(conn, rows: list[dict], scoped: bool) -> int:
+    """Delete the consistency of player seasons (of the players read, when `scoped`) that no longer
+    have a line: all removed, or their games moved to another season. `rows` is one per player season
+    (a few hundred a season), not per line."""
+    create_temp_table(conn, "tmp_keep_consistency", "player_id BIGINT NOT NULL, season INTEGER NOT NULL")
+    if rows:
+        conn.execute(
+            text("INSERT INTO tmp_keep_consistency (player_id, season) VALUES (:player_id, :season)"),
+            [{"player_id": r["player_id"], "season": r["season"]} for r in rows],
+        )
+    scope = f"player_id IN (SELECT player_id FROM {CHANGED_PLAYERS}) AND " if scoped else ""
+    return conn.execute(
+        text(f"""
+            DELETE FROM player_consistency
+            WHERE {scope}NOT EXISTS (SELECT 1 FROM tmp_keep_consistency k
+                                     WHERE k.player_id = player_consistency.player_id
+                                       AND k.season = player_consistency.season)
+        """)
+    ).rowcount
+
+
+def consistency_whole_reason(ctx: JobContext) -> str | None:
+    """Why this run reads every line (None: the players the change log names)."""
+    if ctx.full:
+        return "asked for (--full)"
+    if ctx.engine.dialect.name != "postgresql":
+        return "SQLite: every player (no change log there)"
+    days = settings.get("analytics_full_days")
+    if last_completed_start(ctx, full_only=True, within=timedelta(days=days)) is None:
+        return f"none read every player in the last {days} days (analytics_full_days)"
+    return None
+
+
 def calculate_analytics(ctx: JobContext) -> JobResult:
-    """player_consistency per player and season, on the default weights (final lines of games played)."""
+    """player_consistency per player and season, on the default weights (final lines of games played).
+
+    On PostgreSQL a run recomputes only the players whose lines changed since the last run (the
+    `consistency_changes` log); every player on the first run, with --full and when no such run
+    completed within `analytics_full_days`."""
     formula = scoring.points_sql(scoring.league_weights({}), "s")
-    query = text(f"""
-        SELECT s.player_id, g.season, {formula} AS points
-        FROM player_game_stats s JOIN games g ON g.id = s.game_id
-        WHERE s.is_final AND NOT s.did_not_play
-        ORDER BY s.player_id, g.season
-    """)
-    rows = []
-    with ctx.engine.connect() as conn:
-        result = conn.execution_options(yield_per=5000).execute(query)
+    reason = consistency_whole_reason(ctx)
+    with ctx.engine.begin() as conn:
+        only = ""
+        if reason is None:
+            changed = take_consistency_changes(conn, consume=not ctx.dry_run)
+            ctx.log.info("changes only: %d player(s) with lines changed since the last run", changed)
+            if not changed:
+                return JobResult(0, "nothing changed since the last run", {"full": False, "players": 0})
+            only = f"AND s.player_id IN (SELECT player_id FROM {CHANGED_PLAYERS})"
+        else:
+            ctx.log.info("every player: %s", reason)
+            if ctx.engine.dialect.name == "postgresql" and not ctx.dry_run:
+                conn.execute(
+                    text(
+                        "DELETE FROM consistency_changes WHERE id <= (SELECT MAX(id) FROM consistency_changes)"
+                    )
+                )
+        query = text(f"""
+            SELECT s.player_id, g.season, {formula} AS points
+            FROM player_game_stats s JOIN games g ON g.id = s.game_id
+            WHERE s.is_final AND NOT s.did_not_play {only}
+            ORDER BY s.player_id, g.season
+        """)
+        rows = []
+        result = conn.execute(query, execution_options={"yield_per": 5000})  # this statement only
         for (player_id, season), group in groupby(result, key=lambda r: (r.player_id, r.season)):
             summary = summarize([float(r.points) for r in group])
             rated = summary.n >= MIN_RATED_GAMES
@@ -64,17 +141,21 @@ def calculate_analytics(ctx: JobContext) -> JobResult:
                     "rated": rated,
                 }
             )
-    rated = sum(r["rated"] for r in rows)
-    if ctx.dry_run:
-        return JobResult(
-            len(rows), f"dry run: would store consistency of {len(rows)} player seasons ({rated} rated)"
-        )
-    with ctx.engine.begin() as conn:
-        written = upsert(conn, "player_consistency", rows, ["player_id", "season"])
+        rated = sum(r["rated"] for r in rows)
+        details = {"full": reason is not None, "player_seasons": len(rows)}
+        if ctx.dry_run:
+            return JobResult(
+                len(rows),
+                f"dry run: would store consistency of {len(rows)} player seasons ({rated} rated)",
+                details,
+            )
+        written = remove_gone_player_seasons(conn, rows, scoped=reason is None)
+        written += upsert(conn, "player_consistency", rows, ["player_id", "season"])
     return JobResult(
         written,
         f"{len(rows)} player seasons ({rated} rated, {len(rows) - rated} under "
         f"{MIN_RATED_GAMES} games): {written} new or changed",
+        details,
     )
 
 
