@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timedelta
 
 from fantasy_jobs.deadlines import FantasyDeadline, deadline_in_words, deadline_variable
-from fantasy_jobs.registry import GROUPS, Job, jobs_of, table_asset
+from fantasy_jobs.registry import GROUPS, Job, jobs_of, live_asset, table_asset
 from fantasy_jobs.settings import league_timezone
 
 START_DATE = datetime(2026, 1, 1)
@@ -38,6 +38,8 @@ def _timetable(group: str):
 
     tz = str(league_timezone())
     spec = GROUPS[group]
+    if spec.event_driven:  # a run each time the watcher updates the Asset (event-driven scheduling)
+        return [live_asset()]
     if spec.cron:
         return CronTriggerTimetable(spec.cron, timezone=tz)
     crons = sorted({job.cron for job in jobs_of(group) if job.cron})
@@ -176,7 +178,7 @@ def _job_task(job: Job, *, trigger_rule: str):
 
 
 def build_group_dag(group: str, doc_md: str | None = None):
-    """The DAG of schedule group `group` ("daily", "frequent" or "weekly")."""
+    """The DAG of schedule group `group` ("daily", "frequent", "weekly" or "live")."""
     from airflow.sdk import DAG, chain
 
     spec = GROUPS[group]

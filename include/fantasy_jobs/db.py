@@ -192,8 +192,23 @@ def upsert(
     same upsert twice writes nothing the second time and `touch` (a timestamp column set to now
     on every real change) stays put. With `update=False` existing rows are left alone.
     """
+    return len(upsert_returning(conn, table, rows, keys, keys[0], touch=touch, update=update))
+
+
+def upsert_returning(
+    conn: Connection,
+    table,
+    rows: list[dict],
+    keys: list[str],
+    returning: str,
+    *,
+    touch: str | None = "updated_at",
+    update: bool = True,
+) -> list:
+    """`upsert`, returning column `returning` of each row really inserted or updated (for a caller
+    that acts on exactly what changed, e.g. a live tick rescoring only the changed lines)."""
     if not rows:
-        return 0
+        return []
     from sqlalchemy import or_
 
     from fantasy_jobs.schema import utcnow
@@ -221,10 +236,10 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     # RETURNING counts the rows really inserted or updated on both dialects (executemany's rowcount may be -1)
-    statement = statement.returning(table.c[keys[0]])
-    written = 0
+    statement = statement.returning(table.c[returning])
+    written: list = []
     for start in range(0, len(rows), 1000):
-        written += len(conn.execute(statement, rows[start : start + 1000]).all())
+        written += conn.execute(statement, rows[start : start + 1000]).scalars().all()
     return written
 
 

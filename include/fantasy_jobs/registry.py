@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-Group = Literal["daily", "frequent", "weekly"]
+Group = Literal["daily", "frequent", "weekly", "live"]
 
 DEFAULT_POOL = "default_pool"
 
@@ -44,6 +44,8 @@ class Job:
     @property
     def schedule_text(self) -> str:
         """The job's schedule in words (league time)."""
+        if self.group == "live":
+            return "when a live game's box score changes at ESPN (event-driven: the live watcher in the triggerer)"
         if self.cron is None:
             return f"after the job above it in the daily chain (nominal {self.nominal})"
         return describe_cron(self.cron)
@@ -71,7 +73,7 @@ class Job:
 class GroupSpec:
     dag_id: str
     description: str
-    cron: str | None  # None: one cron per job (MultipleCronTriggerTimetable)
+    cron: str | None  # None: one cron per job (MultipleCronTriggerTimetable), or event-driven
     max_active_runs: int
     deadline: timedelta
     deadline_from: Literal["logical_date", "queued_at"]
@@ -80,6 +82,8 @@ class GroupSpec:
     # the trigger form's preselected jobs (None: the whole group); a harmless job where the group
     # holds ones that change data, so that "Trigger" with the defaults never resets or deletes anything
     manual_default: tuple[str, ...] | None = None
+    # scheduled on the live watcher's Asset (AssetWatcher + LiveBoxScoreTrigger), not on a clock
+    event_driven: bool = False
 
     def default_selection(self, group_job_ids: list[str]) -> list[str]:
         return list(self.manual_default) if self.manual_default else list(group_job_ids)
@@ -115,8 +119,23 @@ GROUPS: dict[str, GroupSpec] = {
         jobs_required=True,
         manual_default=("verify_backup_restore",),
     ),
+    "live": GroupSpec(
+        dag_id="fantasy_live",
+        description="Event-driven: one run each time a live game's box score changes at ESPN.",
+        cron=None,
+        # one tick at a time: changes seen while a tick runs wait for it and start one follow-up run
+        max_active_runs=1,
+        deadline=timedelta(minutes=5),
+        deadline_from="queued_at",
+        jobs_required=True,
+        manual_default=("live_scoring",),
+        event_driven=True,
+    ),
 }
 
+
+LIVE_ASSET_NAME = "espn.wnba_live_box_scores"
+"""The Asset the live watcher updates when a live game's box score changes; `fantasy_live` runs on it."""
 
 JOBS: tuple[Job, ...] = (
     Job(
@@ -469,6 +488,40 @@ JOBS: tuple[Job, ...] = (
         doc="Needs the `airflow_db` connection (the metadata database) on the workers: Airflow 3 gives task code "
         "no metadata database access of its own. A dry run reports the counts only.",
     ),
+    Job(
+        id="live_scoring",
+        writes=(
+            "teams",
+            "games",
+            "players",
+            "player_game_stats",
+            "scoring_profiles",
+            "league_profiles",
+            "fantasy_points",
+            "team_week_scores",
+            "stat_corrections",
+            "ingest_logs",
+        ),
+        name="Live scoring",
+        group="live",
+        area="live",
+        entrypoint="fantasy_jobs.jobs.live:live_scoring",
+        summary="One tick of live scoring: the box scores of the games the live watcher saw change (not final), "
+        "then the points of just the lines that changed and the week totals of the teams that started those "
+        "players, in one transaction.",
+        pool="wnba_api",
+        expected=timedelta(seconds=30),
+        timeout=timedelta(minutes=5),
+        retries=1,
+        retry_delay=timedelta(seconds=10),
+        max_retry_delay=timedelta(seconds=30),
+        doc="Runs when the live watcher (a `LiveBoxScoreTrigger` in the triggerer, the `AssetWatcher` of the Asset "
+        f"`{LIVE_ASSET_NAME}`) fires: it looks at ESPN's scoreboard every `live_poll_seconds` (15) while a game is "
+        "live or tips off within `live_soon_minutes` (30), and at most every `live_idle_seconds` (300) otherwise. "
+        "Changes seen while a tick runs start one follow-up run after it (max one active run). A manual run "
+        "reads every game live now. The hourly `live_game_check` stays as the safety net, and the nightly chain "
+        "makes every line and point final.",
+    ),
 )
 
 JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
@@ -477,6 +530,21 @@ JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
 # prefix: Airflow leaves such URIs as written (no provider normalizer claims them, no warning), and
 # `postgres://` would need a real host, port, database and schema.
 ASSET_URI_SCHEME = "x-fantasy-db"
+
+
+def live_asset():
+    """The Asset that `fantasy_live` is scheduled on, with its watcher: a `LiveBoxScoreTrigger` that the
+    triggerer runs for as long as the DAG exists (parse time: builds the trigger object, no I/O)."""
+    from airflow.sdk import Asset, AssetWatcher
+
+    from fantasy_jobs.espn.live_watch import LiveBoxScoreTrigger
+
+    return Asset(
+        name=LIVE_ASSET_NAME,
+        uri=f"{ASSET_URI_SCHEME}://espn/wnba_live_box_scores",
+        group="espn",
+        watchers=[AssetWatcher(name="espn_live_box_scores", trigger=LiveBoxScoreTrigger())],
+    )
 
 
 def table_asset(table: str):

@@ -24,7 +24,7 @@ from fantasy_jobs.timeutil import to_league
 
 log = logging.getLogger(__name__)
 
-Trigger = Literal["scheduled", "manual", "cli"]
+Trigger = Literal["scheduled", "manual", "cli", "event"]  # event: an asset event (the live watcher)
 MAX_ERROR_CHARS = 4000
 
 
@@ -44,6 +44,7 @@ class RunRequest:
     try_number: int = 1
     hostname: str | None = None  # the Airflow worker's name for itself (ti.hostname); default: this machine
     task_id: str | None = None  # the Airflow task (with dag_id, run_id, try_number), if any
+    events: tuple[dict[str, Any], ...] = ()  # payloads of the asset events that started an event-driven run
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class JobContext:
     log: logging.Logger
     execution_id: int | None = None
     full: bool = False  # `--full` / the DAG's `full` param: recompute everything, not just what changed
+    events: tuple[dict[str, Any], ...] = ()  # the watcher's event payloads (live_scoring); () otherwise
 
 
 def last_completed_start(
@@ -123,6 +125,8 @@ def decide(job: Job, req: RunRequest) -> Decision:
     """Whether `job` runs in this run, and why (the reason is logged either way)."""
     if req.trigger == "cli":
         return Decision("run", "run from the command line")
+    if req.trigger == "event":
+        return Decision("run", f"started by {len(req.events)} asset event(s) of the live watcher")
     if req.trigger == "manual":
         chosen = validate_selection(job.group, req.selected)
         if job.id in chosen:
@@ -270,6 +274,7 @@ def _run_tracked(job: Job, req: RunRequest, engine, logger: logging.Logger, exec
             log=logger,
             execution_id=execution_id,
             full=req.full,
+            events=req.events,
         )
         with ExitStack() as stack:
             if job.exclusive and not req.dry_run:
@@ -359,6 +364,18 @@ def set_asset_extras(context: Any, job: Job, extra: dict[str, Any]) -> None:
         events[table_asset(table)].extra = {**extra, "table": table}
 
 
+def asset_event_payloads(context: Any) -> tuple[dict[str, Any], ...]:
+    """The payloads of the asset events a run consumed (a watcher's TriggerEvent payload is stored
+    in the event's extra under "payload"), oldest first."""
+    found = []
+    for events in (context.get("triggering_asset_events") or {}).values():
+        for event in events:
+            payload = (getattr(event, "extra", None) or {}).get("payload")
+            if isinstance(payload, dict):
+                found.append((str(getattr(event, "timestamp", "")), payload))
+    return tuple(payload for _, payload in sorted(found, key=lambda item: item[0]))
+
+
 def run_task(job_id: str) -> dict[str, Any]:
     """The task callable of every job in the group DAGs (imports stay here, out of parse time)."""
     from airflow.sdk import get_current_context
@@ -378,11 +395,12 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
     run_type = getattr(dag_run.run_type, "value", dag_run.run_type)
     logical_time = dag_run.logical_date or dag_run.run_after
     scheduled = run_type in ("scheduled", "backfill")
+    event = run_type == "asset_triggered"
     # In the daily chain lateness is measured once, at the chain's start: a job that waited on the
     # one above it is not late. Other groups measure each task's own start.
     started_at = (dag_run.start_date if job.group == "daily" else ti.start_date) or utcnow()
     req = RunRequest(
-        trigger="scheduled" if scheduled else "manual",
+        trigger="scheduled" if scheduled else "event" if event else "manual",
         logical_time=logical_time,
         started_at=started_at,
         dry_run=bool(params.get("dry_run", False)),
@@ -394,6 +412,7 @@ def run_with_context(job_id: str, context: Any, engine=None) -> dict[str, Any]:
         try_number=ti.try_number,
         hostname=getattr(ti, "hostname", None),
         task_id=getattr(ti, "task_id", None) or job.id,
+        events=asset_event_payloads(context) if event else (),
     )
     decision = decide(job, req)
     if decision.action == "misfire":

@@ -260,6 +260,30 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "airflow_cleanup_batch_size", 10000, int, "Rows per `airflow db clean` delete batch (0: one)."
         ),
+        Setting(
+            "live_poll_seconds",
+            15.0,
+            float,
+            "The live watcher (triggerer): seconds between two looks at ESPN while a game is live or tips off soon.",
+            low=2,
+            high=120,
+        ),
+        Setting(
+            "live_idle_seconds",
+            300.0,
+            float,
+            "The live watcher between games: at most this long between two scoreboard requests.",
+            low=30,
+            high=3600,
+        ),
+        Setting(
+            "live_soon_minutes",
+            30,
+            int,
+            "The live watcher polls at the live rate from this many minutes before a tip-off.",
+            low=0,
+            high=240,
+        ),
     )
 }
 
@@ -277,15 +301,17 @@ def _from_variable(name: str) -> str | None:
     return None if value is None else str(value)
 
 
-def get(name: str) -> Any:
-    """The current value of setting `name`, converted to its type; a bad value is a ConfigError."""
+def get(name: str, *, variables: bool = True) -> Any:
+    """The current value of setting `name`, converted to its type; a bad value is a ConfigError.
+    `variables=False`: the environment and the default only (the triggerer's event loop reads no
+    Airflow Variable)."""
     try:
         setting = SETTINGS[name]
     except KeyError:
         raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(SETTINGS))}") from None
     raw = os.environ.get(f"FANTASY_{name.upper()}")
     source = f"environment variable FANTASY_{name.upper()}"
-    if raw is None:
+    if raw is None and variables:
         raw = _from_variable(name)
         source = f"Airflow Variable fantasy_{name}"
     if raw is None or raw == "":

@@ -30,8 +30,31 @@ def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_exactly_the_three_group_dags(dagbag):
-    assert set(dagbag.dag_ids) == DAG_IDS == {"fantasy_daily", "fantasy_frequent", "fantasy_weekly"}
+def test_exactly_the_four_group_dags(dagbag):
+    assert (
+        set(dagbag.dag_ids)
+        == DAG_IDS
+        == {"fantasy_daily", "fantasy_frequent", "fantasy_weekly", "fantasy_live"}
+    )
+
+
+def test_the_live_group_runs_on_the_watchers_asset(dagbag):
+    """`fantasy_live` has no clock: it runs on the Asset its AssetWatcher (the live watcher, a
+    BaseEventTrigger in the triggerer) updates, one run at a time."""
+    from airflow.triggers.base import BaseEventTrigger
+
+    from fantasy_jobs.espn.live_watch import LiveBoxScoreTrigger
+    from fantasy_jobs.registry import LIVE_ASSET_NAME
+
+    dag = dagbag.dags["fantasy_live"]
+    (asset,) = dag.timetable.asset_condition.objects
+    assert asset.name == LIVE_ASSET_NAME and dag.max_active_runs == 1
+    (watcher,) = asset.watchers
+    assert isinstance(watcher.trigger, LiveBoxScoreTrigger) and isinstance(watcher.trigger, BaseEventTrigger)
+    assert watcher.trigger.serialize() == (
+        "fantasy_jobs.espn.live_watch.LiveBoxScoreTrigger",
+        {"base_url": None},
+    )
 
 
 def test_every_job_is_a_task_of_its_group_dag(dagbag):
@@ -59,7 +82,7 @@ def test_dag_settings(dagbag, group):
     assert alert.name and f"fantasy_deadline_{group}_seconds" in alert.name and len(alert.name) <= 250
     assert dag.params["jobs"] == GROUPS[group].default_selection([j.id for j in jobs_of(group)])
     if group != "daily":  # "Trigger" with the defaults never resets moves or deletes data
-        assert dag.params["jobs"] in (["cache_cleanup"], ["verify_backup_restore"])
+        assert dag.params["jobs"] in (["cache_cleanup"], ["verify_backup_restore"], ["live_scoring"])
     assert dag.params.get_param("jobs").schema["minItems"] == 1
     assert dag.params.get_param("jobs").schema["items"]["enum"] == [j.id for j in jobs_of(group)]
     assert dag.params["dry_run"] is False
@@ -163,4 +186,4 @@ def test_parsing_makes_no_query_no_lookup_no_heavy_import():
         for line in done.stdout.splitlines()
         if line.startswith(("QUERIES", "HEAVY", "DAGS"))
     )
-    assert report == {"QUERIES": "0", "HEAVY": "", "DAGS": "3"}
+    assert report == {"QUERIES": "0", "HEAVY": "", "DAGS": "4"}

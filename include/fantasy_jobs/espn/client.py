@@ -349,6 +349,11 @@ def base_url_from_connection() -> str:
     except Exception:
         log.info("connection %r not configured; using %s", CONN_ID, DEFAULT_BASE_URL)
         return DEFAULT_BASE_URL
+    return base_url_of(conn)
+
+
+def base_url_of(conn) -> str:
+    """The API base an Airflow connection names (http or https host, or a file:// folder)."""
     conn_type = (conn.conn_type or "").lower()
     host = conn.host or ""
     if "://" in host:

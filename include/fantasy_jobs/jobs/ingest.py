@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fantasy_jobs import settings
 from fantasy_jobs.alerts import send_slack
-from fantasy_jobs.db import upsert
+from fantasy_jobs.db import upsert, upsert_returning
 from fantasy_jobs.errors import JobSkipped
 from fantasy_jobs.espn import client as api
 from fantasy_jobs.espn.client import CallRecord, EspnClient, EspnError, EspnPayloadError
@@ -263,6 +263,9 @@ class BoxScoreWrite:
     rows: int = 0
     corrected: int = 0
     removed: int = 0
+    changed_players: list[int] = field(
+        default_factory=list
+    )  # lines written or removed (bounded: one box score)
 
 
 def write_game(conn, game: GameRow, values: dict[str, Any] | None = None) -> tuple[int, int, dict[str, int]]:
@@ -351,7 +354,9 @@ def write_box_score(
             )
         )
         result.removed = len(removed)
-    result.rows = written + result.removed + upsert(conn, PlayerGameStats, rows, ["game_id", "player_id"])
+    written_players = upsert_returning(conn, PlayerGameStats, rows, ["game_id", "player_id"], "player_id")
+    result.changed_players = sorted({*written_players, *removed})
+    result.rows = written + result.removed + len(written_players)
     return result
 
 
@@ -885,10 +890,11 @@ def update_player_profiles(ctx: JobContext) -> JobResult:
 # --- live_game_check ------------------------------------------------------------------------
 
 
-def live_game_check(ctx: JobContext) -> JobResult:
-    """While a game is live or tips off within the hour: its live box score, not final, then the
-    provisional fantasy points of those lines and the team week totals they change (scoring.score_games).
-    Each game is read and stored on its own: one bad summary never holds back the other games."""
+def live_games_now(ctx: JobContext, client: EspnClient) -> tuple[dict[str, Matchup | None], int]:
+    """The games live now or tipping off within the hour (today's scoreboard, and the database's
+    in-progress games and games due to have started in the last 4 h), each with the matchup its
+    summary must show; games final in the database are ingest_player_stats' business. Also returns
+    how many games today's scoreboard lists."""
     now = ctx.now
     with ctx.engine.connect() as conn:
         from_db = {
@@ -909,37 +915,47 @@ def live_game_check(ctx: JobContext) -> JobResult:
                 select(Game.espn_id).where((Game.status == "final") | Game.box_score_status.is_not(None))
             ).scalars()
         )
+    board, call = fetch(
+        client,
+        ScoreboardPayload,
+        api.SCOREBOARD,
+        {"dates": f"{now.astimezone(EASTERN):%Y%m%d}", "limit": SCOREBOARD_LIMIT},
+    )
+    with validating(call):
+        games = {g.espn_id: g for g in convert(call.endpoint, board.games)}
+    call.rows = len(games)  # nothing of the scoreboard itself is written
+    live = {
+        g.espn_id
+        for g in games.values()
+        if g.is_franchise_game
+        and (
+            g.status == "in_progress"
+            or (g.status == "scheduled" and now <= g.start_time <= now + timedelta(hours=1))
+        )
+    }
+    off = {g.espn_id for g in games.values() if g.status in ("postponed", "canceled")}
+    live = (live | (set(from_db) - off)) - final_in_db
+    return {
+        espn_id: Matchup.of(games[espn_id]) if espn_id in games else from_db.get(espn_id)
+        for espn_id in sorted(live)
+    }, len(games)
+
+
+def live_game_check(ctx: JobContext) -> JobResult:
+    """While a game is live or tips off within the hour: its live box score, not final, then the
+    provisional fantasy points of those lines and the team week totals they change (scoring.score_games).
+    Each game is read and stored on its own: one bad summary never holds back the other games."""
     failures = Failures()
     with espn_session(ctx) as client:
-        board, call = fetch(
-            client,
-            ScoreboardPayload,
-            api.SCOREBOARD,
-            {"dates": f"{now.astimezone(EASTERN):%Y%m%d}", "limit": SCOREBOARD_LIMIT},
-        )
-        with validating(call):
-            games = {g.espn_id: g for g in convert(call.endpoint, board.games)}
-        call.rows = len(games)  # nothing of the scoreboard itself is written
-        live = {
-            g.espn_id
-            for g in games.values()
-            if g.is_franchise_game
-            and (
-                g.status == "in_progress"
-                or (g.status == "scheduled" and now <= g.start_time <= now + timedelta(hours=1))
-            )
-        }
-        off = {g.espn_id for g in games.values() if g.status in ("postponed", "canceled")}
-        live = (live | (set(from_db) - off)) - final_in_db
+        live, on_board = live_games_now(ctx, client)
         if not live:
             raise JobSkipped(
-                f"no game in progress or tipping off within the hour ({len(games)} on today's scoreboard)"
+                f"no game in progress or tipping off within the hour ({on_board} on today's scoreboard)"
             )
         game_ids: list[int] = []
         with_lines: list[str] = []
         lines_read = written = 0
-        for espn_id in sorted(live):
-            expected = Matchup.of(games[espn_id]) if espn_id in games else from_db.get(espn_id)
+        for espn_id, expected in live.items():
             first_call = len(client.calls)
             try:
                 game, lines, call = read_summary(client, espn_id, expected, lines_of=("final", "in_progress"))

@@ -246,6 +246,27 @@ def collect_line_team_weeks(conn) -> None:
     )
 
 
+def collect_starter_team_weeks(conn) -> None:
+    """For a live tick (no tip-off moved): the team weeks a changed line can move are those of the
+    teams that started the player at the game's tip-off (STARTER_POINTS counts no one else), in the
+    game's week and in the stored points' week. Half the teams `collect_line_team_weeks` names at
+    100,000 leagues (every team that ever rostered the player), so half the totals to sum again."""
+    weeks = f"""
+        SELECT c.game_id, c.player_id, fp.week FROM {CHANGED_LINES} c
+        JOIN fantasy_points fp ON fp.game_id = c.game_id AND fp.player_id = c.player_id
+        UNION
+        SELECT c.game_id, c.player_id, g.fantasy_week FROM {CHANGED_LINES} c JOIN games g ON g.id = c.game_id
+        WHERE g.fantasy_week IS NOT NULL"""
+    _insert_ignore(
+        conn,
+        CHANGED_TEAM_WEEKS,
+        f"""SELECT DISTINCT rs.fantasy_team_id, w.week FROM ({weeks}) w
+            JOIN games g ON g.id = w.game_id
+            JOIN roster_slots rs ON rs.player_id = w.player_id AND rs.slot IN ({STARTING})
+             AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)""",
+    )
+
+
 def collect_roster_team_weeks(conn) -> None:
     """Every week of the season for a team whose roster changed, and for every team of a league whose
     settings, status or season changed, plus the weeks those teams hold totals for (a week whose
@@ -503,19 +524,25 @@ class GamesScored:
     weeks_set: int = 0
 
 
-def score_scope(ctx: JobContext, conn, rules: LeagueRules, now, scope: str) -> GamesScored:
-    """Points of the lines in scope under every profile in use, then the team weeks in scope."""
+def score_scope(
+    ctx: JobContext, conn, rules: LeagueRules, now, scope: str, *, starters_only: bool = False
+) -> GamesScored:
+    """Points of the lines in scope under every profile in use, then the team weeks in scope.
+    `starters_only` (a live tick): the team weeks of the teams that started a changed line's player
+    (`collect_starter_team_weeks`), and no ANALYZE of the big tables for a few rows written."""
     scored = GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
     if not rules.profiles:
         return scored
     scored.weeks_set = assign_fantasy_weeks(conn)
-    collect_line_team_weeks(conn)  # before rescoring: the stored points' (old) weeks and the games' weeks
+    # before rescoring: the stored points' (old) weeks and the games' weeks
+    (collect_starter_team_weeks if starters_only else collect_line_team_weeks)(conn)
     scored.points, scored.failed_profiles = score_profiles(ctx, conn, rules.profiles, now, scope=scope)
     scored.points += delete_points_of_gone_lines(conn)
     collect_roster_team_weeks(conn)
     scored.team_weeks_in_scope = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_TEAM_WEEKS}"))
     analyze(conn, CHANGED_TEAM_WEEKS)
-    analyze(conn, "fantasy_points", "league_profiles")
+    if not starters_only:
+        analyze(conn, "fantasy_points", "league_profiles")
     scored.team_weeks = total_team_weeks(conn, now, scope=scope)
     return scored
 
@@ -542,6 +569,36 @@ def score_games(ctx: JobContext, game_ids: list[int]) -> GamesScored:
         collect_listed_games(conn, game_ids)
         scored = score_scope(ctx, conn, rules, now, "changed")
         scored.lines = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_LINES}"))
+    return scored
+
+
+def score_changed_lines(
+    ctx: JobContext, conn, lines: list[tuple[int, int]], *, tip_off_moved: bool = False
+) -> GamesScored:
+    """For live_scoring, on the tick's own transaction `conn`: the points of just these (game id,
+    player id) lines (written or removed by the tick; at most a few box scores, never data-sized)
+    and the week totals of the teams that started those players at the tip-off (every team that
+    rostered them when `tip_off_moved`). Leagues are scored through their stored profile link, set-
+    based (a league whose settings changed since the nightly keeps its old profile until then); the
+    statements are calculate_fantasy_scores' own, so live points equal the nightly's. The queue is
+    left for the nightly, which finds these changes already applied."""
+    now = utcnow()
+    create_temp_table(
+        conn,
+        CHANGES_TABLE,
+        "id BIGINT PRIMARY KEY, kind VARCHAR(8) NOT NULL, ref_id BIGINT NOT NULL, player_id BIGINT",
+    )  # empty: no league, roster or game change of the queue is this tick's business
+    rules = load_league_rules(ctx, conn, SCORED_STATUSES, changed_only=True)
+    if not lines or not rules.profiles:
+        return GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
+    create_work_tables(conn)
+    conn.execute(
+        text(f"INSERT INTO {CHANGED_LINES} (game_id, player_id) VALUES (:game_id, :player_id)"),
+        [{"game_id": g, "player_id": p} for g, p in sorted(set(lines))],
+    )
+    analyze(conn, CHANGED_LINES)
+    scored = score_scope(ctx, conn, rules, now, "changed", starters_only=not tip_off_moved)
+    scored.lines = len(set(lines))
     return scored
 
 
