@@ -6,6 +6,12 @@ same rows) and returns the number of rows it changed. They are yardsticks, not r
   merged from the preset and the league's settings in SQL) and team week totals, one statement
   with a data-modifying CTE. It totals the points rows it wrote, which equals the job's totals
   here because the generated database holds no fantasy points yet.
+- live_scoring (the live tick row): the same 3 lines of the in-progress game bumped (a basket each)
+  and its score, their points upserted under every profile in use (the stored profile links) and
+  the week totals of the teams that started those players at tip-off summed again, in one
+  statement (the totals read the new points through the points CTE's RETURNING). It reads no ESPN
+  summary and keeps no change log; it counts the rows it wrote as the job does (game, lines,
+  points, team weeks).
 - process_notifications: marks every due row sent in one UPDATE; it does not POST the webhooks.
 - data_quality_checks: one SELECT counting the same rule families (box-score arithmetic, team
   scores, double rostering, orphans, team week totals, stored points, drafts).
@@ -195,6 +201,76 @@ impacts AS (
 SELECT (SELECT COUNT(*) FROM trends) + (SELECT COUNT(*) FROM rankings) + (SELECT COUNT(*) FROM impacts)
 """
 
+
+def _profile_points(alias: str, profile: str) -> str:
+    """scoring.points_sql with each weight read from the profile's stored weights (NUMERIC, as the
+    job's literals are)."""
+    formula = " + ".join(
+        f"COALESCE(CAST({profile}.weights->>'{stat}' AS NUMERIC), 0) * {alias}.{stat}" for stat in STATS
+    )
+    return f"CASE WHEN {alias}.did_not_play THEN 0 ELSE ROUND(CAST({formula} AS NUMERIC), 2) END"
+
+
+LIVE_BUMPED = 3  # bench/live_tick.py's BUMPED
+LIVE_TICK = f"""
+WITH game AS (
+    SELECT id, season, start_time, fantasy_week, home_team_id, away_team_id FROM games
+    WHERE status = 'in_progress' ORDER BY start_time DESC, id DESC LIMIT 1),
+changed AS (
+    SELECT s.game_id, s.player_id FROM player_game_stats s JOIN game g ON g.id = s.game_id
+    WHERE NOT s.did_not_play ORDER BY s.player_id LIMIT {LIVE_BUMPED}),
+lines AS (
+    UPDATE player_game_stats s SET pts = s.pts + 2, fgm = s.fgm + 1, fga = s.fga + 1, updated_at = %(now)s
+    FROM changed c WHERE s.game_id = c.game_id AND s.player_id = c.player_id
+    RETURNING s.*),
+score AS (
+    SELECT SUM(s.pts + CASE WHEN c.player_id IS NULL THEN 0 ELSE 2 END) FILTER (WHERE s.team_id = g.home_team_id) AS home,
+           SUM(s.pts + CASE WHEN c.player_id IS NULL THEN 0 ELSE 2 END) FILTER (WHERE s.team_id = g.away_team_id) AS away
+    FROM game g JOIN player_game_stats s ON s.game_id = g.id
+    LEFT JOIN changed c ON c.game_id = s.game_id AND c.player_id = s.player_id),
+scored AS (
+    UPDATE games gm SET home_score = sc.home, away_score = sc.away, updated_at = %(now)s
+    FROM game g, score sc
+    WHERE gm.id = g.id AND (gm.home_score, gm.away_score) IS DISTINCT FROM (sc.home, sc.away)
+    RETURNING 1),
+profiles AS (
+    SELECT sp.id, sp.weights FROM scoring_profiles sp
+    WHERE sp.id IN (SELECT lp.profile_id FROM league_profiles lp JOIN leagues l ON l.id = lp.league_id
+                    JOIN game g ON g.season = l.season WHERE l.status IN ('active', 'completed'))),
+points AS (
+    INSERT INTO fantasy_points (profile_id, player_id, game_id, week, points, is_final, updated_at)
+    SELECT p.id, s.player_id, s.game_id, g.fantasy_week, {_profile_points("s", "p")}, s.is_final, %(now)s
+    FROM profiles p CROSS JOIN lines s JOIN game g ON g.id = s.game_id
+    ON CONFLICT (profile_id, player_id, game_id) DO UPDATE
+    SET points = excluded.points, week = excluded.week, is_final = excluded.is_final, updated_at = excluded.updated_at
+    WHERE fantasy_points.points IS DISTINCT FROM excluded.points OR fantasy_points.week IS DISTINCT FROM excluded.week
+       OR fantasy_points.is_final IS DISTINCT FROM excluded.is_final
+    RETURNING profile_id, player_id, game_id, points),
+team_weeks AS (
+    SELECT DISTINCT ft.league_id, rs.fantasy_team_id, lp.profile_id, l.season, g.fantasy_week AS week
+    FROM changed c JOIN game g ON g.id = c.game_id
+    JOIN roster_slots rs ON rs.player_id = c.player_id AND rs.slot IN ({STARTING})
+     AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
+    JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+    JOIN leagues l ON l.id = ft.league_id AND l.season = g.season AND l.status IN ('active', 'completed')
+    JOIN league_profiles lp ON lp.league_id = l.id),
+totals AS (
+    INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
+    SELECT tw.league_id, tw.fantasy_team_id, tw.week, ROUND(CAST(SUM(COALESCE(np.points, fp.points)) AS NUMERIC), 2), 0, %(now)s
+    FROM team_weeks tw
+    JOIN roster_slots rs ON rs.fantasy_team_id = tw.fantasy_team_id AND rs.slot IN ({STARTING})
+    JOIN fantasy_points fp ON fp.profile_id = tw.profile_id AND fp.player_id = rs.player_id AND fp.week = tw.week
+    JOIN games gm ON gm.id = fp.game_id AND gm.season = tw.season
+     AND rs.acquired_at <= gm.start_time AND (rs.released_at IS NULL OR rs.released_at > gm.start_time)
+    LEFT JOIN points np ON np.profile_id = fp.profile_id AND np.player_id = fp.player_id AND np.game_id = fp.game_id
+    GROUP BY tw.league_id, tw.fantasy_team_id, tw.week
+    ON CONFLICT (fantasy_team_id, week) DO UPDATE SET points = excluded.points, updated_at = excluded.updated_at
+    WHERE team_week_scores.points IS DISTINCT FROM excluded.points
+    RETURNING 1)
+SELECT (SELECT COUNT(*) FROM scored) + (SELECT COUNT(*) FROM lines) + (SELECT COUNT(*) FROM points)
+     + (SELECT COUNT(*) FROM totals)
+"""
+
 CACHE = "DELETE FROM cache_entries WHERE expires_at < %(now)s"
 
 NOTIFICATIONS = """
@@ -342,6 +418,7 @@ SELECT (SELECT COUNT(*) FROM notes) + (SELECT COUNT(*) FROM archived) + (SELECT 
 
 REFERENCES: dict[str, str] = {
     "calculate_fantasy_scores": SCORES,
+    "live_scoring": LIVE_TICK,
     "calculate_analytics": CONSISTENCY,
     "league_analytics": LEAGUE_ANALYTICS,
     "cache_cleanup": CACHE,

@@ -6,7 +6,9 @@ database: a copy is taken (CREATE DATABASE ... TEMPLATE, so the reference sees e
 job will see), the job's set-based reference runs on the copy (bench/references.py), the copy is
 dropped, and the job runs through `fantasy-jobs run JOB --at ANCHOR` in its own process, so its
 peak RSS is its own (from the child's resource usage; the job's `job_executions` row gives its
-time and rows). A local aiohttp app stands in for the app's webhook (bench/webhook_receiver.py);
+time and rows). The live tick row runs `python -m bench.live_tick` instead (bench/live_tick.py: it
+serves the in-progress game's changed box score as ESPN's summary on 127.0.0.1 and runs one
+live_scoring tick from the watcher's event, as the scheduler does). A local aiohttp app stands in for the app's webhook (bench/webhook_receiver.py);
 the webhook burst row sets the job's deliveries a second beside that receiver's own ceiling,
 measured in the same run. One table is printed and
 written as JSON to bench-results/bench-S<S>.json.
@@ -35,6 +37,7 @@ COVERED = (
     "calculate_fantasy_scores",
     "calculate_fantasy_scores_nothing_new",
     "calculate_fantasy_scores_3_games",
+    "live_scoring_tick",
     "calculate_analytics",
     "calculate_analytics_nothing_new",
     "calculate_analytics_3_games",
@@ -61,6 +64,19 @@ THREE_GAMES_SQL = """
 UPDATE player_game_stats SET pts = pts + 2, fgm = fgm + 1, fga = fga + 1, updated_at = now()
 WHERE game_id IN (SELECT id FROM games WHERE season = 2026 ORDER BY start_time DESC, id DESC LIMIT 3)
 """
+LIVE_GAME_SQL = """
+WITH game AS (SELECT id FROM games WHERE season = 2026 ORDER BY start_time DESC, id DESC LIMIT 1),
+started AS (
+    UPDATE games SET status = 'in_progress', updated_at = now()
+    WHERE id IN (SELECT id FROM game) AND status <> 'in_progress' RETURNING 1),
+live_lines AS (
+    UPDATE player_game_stats SET is_final = false, updated_at = now()
+    WHERE game_id IN (SELECT id FROM game) AND is_final RETURNING 1),
+live_points AS (
+    UPDATE fantasy_points SET is_final = false, updated_at = now()
+    WHERE game_id IN (SELECT id FROM game) AND is_final RETURNING 1)
+SELECT (SELECT COUNT(*) FROM started) + (SELECT COUNT(*) FROM live_lines) + (SELECT COUNT(*) FROM live_points)
+"""
 WEBHOOK_BURST_SQL = """
 INSERT INTO notifications (user_id, kind, payload, status, attempts, created_at)
 SELECT n %% (SELECT COUNT(*) FROM users) + 1, 'webhook',
@@ -72,6 +88,9 @@ VARIANTS = {
     "calculate_fantasy_scores_nothing_new": ("calculate_fantasy_scores", None),
     # the nightly after a day's games: the 3 latest games' box scores changed (their lines queued)
     "calculate_fantasy_scores_3_games": ("calculate_fantasy_scores", THREE_GAMES_SQL),
+    # a live tick: the latest game is in progress as earlier ticks left it (its lines and points not
+    # final), and one game's box score changed since (3 lines, a basket each; bench/live_tick.py)
+    "live_scoring_tick": ("live_scoring", LIVE_GAME_SQL),
     # the daily jobs again with nothing new since their first run, and after 3 games' box scores
     # changed: what each costs when little or nothing changed (a job that recomputes everything
     # shows it here)
@@ -95,6 +114,22 @@ league (half its teams), and league_analytics runs again: the daily case, after 
 
 def job_of(run: str) -> str:
     return VARIANTS.get(run, (run, None))[0]
+
+
+LIVE_TICK = "live_scoring_tick"
+"""The run that is not `fantasy-jobs run` but a tick from the watcher's event (bench/live_tick.py)."""
+
+
+def command_of(run: str) -> list[str]:
+    """The process a run is measured in."""
+    if run == LIVE_TICK:
+        return [str(VENV_BIN / "python"), "-m", "bench.live_tick", "--at", ANCHOR.isoformat()]
+    return [str(VENV_BIN / "fantasy-jobs"), "run", job_of(run), "--at", ANCHOR.isoformat()]
+
+
+def trigger_of(run: str) -> str:
+    """The `job_executions.trigger` of the run's row."""
+    return "event" if run == LIVE_TICK else "cli"
 
 
 NOT_COVERED = {
@@ -183,15 +218,15 @@ def run_process(
     )
 
 
-def tracking_row(dsn: str, job_id: str) -> dict:
+def tracking_row(dsn: str, job_id: str, trigger: str = "cli") -> dict:
     import psycopg
     from psycopg.rows import dict_row
 
     with psycopg.connect(dsn, row_factory=dict_row) as conn:
         row = conn.execute(
             """SELECT status, execution_time_s, rows_affected, peak_memory_mb, error_message, details
-               FROM job_executions WHERE job_id = %s AND trigger = 'cli' ORDER BY id DESC LIMIT 1""",
-            (job_id,),
+               FROM job_executions WHERE job_id = %s AND trigger = %s ORDER BY id DESC LIMIT 1""",
+            (job_id, trigger),
         ).fetchone()
     return row or {}
 
@@ -205,8 +240,9 @@ def git_commit() -> str | None:
         return None
 
 
-def run_inline(job_id: str, env: dict[str, str]) -> tuple[int, float, None]:
-    """Run `job_id` inside this process through `fantasy_jobs.runtime.execute` (no per-job RSS).
+def run_inline(run: str, env: dict[str, str]) -> tuple[int, float, None]:
+    """Run `run` inside this process through `fantasy_jobs.runtime.execute` (no per-job RSS); the
+    live tick through bench/live_tick.py's `tick`.
 
     For the smoke test only, where a process start per job would cost more than the jobs."""
     from unittest import mock
@@ -215,15 +251,21 @@ def run_inline(job_id: str, env: dict[str, str]) -> tuple[int, float, None]:
     from fantasy_jobs.registry import get_job
     from fantasy_jobs.runtime import RunRequest, execute
 
+    job_id = job_of(run)
     started = time.perf_counter()
     request = RunRequest(trigger="cli", logical_time=ANCHOR, started_at=ANCHOR, check_misfire=False)
     engine = make_engine(env["AIRFLOW_CONN_FANTASY_DB"])
     code = 0
     try:
         with mock.patch.dict(os.environ, env):
-            execute(get_job(job_id), request, engine=engine)
+            if run == LIVE_TICK:
+                from bench.live_tick import tick
+
+                tick(engine, ANCHOR)
+            else:
+                execute(get_job(job_id), request, engine=engine)
     except Exception as exc:
-        log(f"{job_id}: failed in process: {type(exc).__name__}: {exc}")
+        log(f"{run}: failed in process: {type(exc).__name__}: {exc}")
         code = 1
     finally:
         engine.dispose()
@@ -312,7 +354,8 @@ def run_bench(
             job_id, prepare = VARIANTS.get(name, (name, None))
             if prepare:
                 with psycopg.connect(dsn) as conn:
-                    changed = conn.execute(prepare, {**parameters(ANCHOR), "scale": scale}).rowcount
+                    cur = conn.execute(prepare, {**parameters(ANCHOR), "scale": scale})
+                    changed = cur.fetchone()[0] if cur.description else cur.rowcount
                 log(f"{name}: {changed} rows changed first")
             copy = f"{database}_ref"
             copy_started = time.perf_counter()
@@ -335,20 +378,19 @@ def run_bench(
                 timeout = min(timeout, max_job_seconds)
             webhook.before(name, env)
             if name in in_process:
-                code, wall, rss = run_inline(job_id, env)
+                code, wall, rss = run_inline(name, env)
             else:
-                code, wall, rss = run_process(
-                    [str(VENV_BIN / "fantasy-jobs"), "run", job_id, "--at", ANCHOR.isoformat()],
-                    env,
-                    logs / f"S{scale}-{name}.log",
-                    timeout,
-                )
-            row = tracking_row(dsn, job_id)
+                code, wall, rss = run_process(command_of(name), env, logs / f"S{scale}-{name}.log", timeout)
+            row = tracking_row(dsn, job_id, trigger_of(name))
             seconds = row.get("execution_time_s")
             webhooks = webhook.measured(name, row, seconds)
             status = row.get("status", "not recorded")
             if code is None:
                 status, seconds = f"killed after {timeout:.0f} s", None
+            elif (
+                code != 0 and status == "completed"
+            ):  # the job completed, its check did not (the live tick's)
+                status = f"exit code {code}"
             result = {
                 "job": name,
                 "scale": scale,
@@ -367,6 +409,7 @@ def run_bench(
                 },
                 "ratio": round(seconds / ref_seconds, 2) if seconds and ref_seconds else None,
                 **({"webhooks": webhooks} if webhooks else {}),
+                **({"tick": tick_details(row)} if name == LIVE_TICK else {}),
             }
             results.append(result)
             write_report(out_dir, {**header, "jobs": results})  # so far: a crash keeps what was measured
@@ -459,6 +502,20 @@ class WebhookReceiver:
         self.log.close()
 
 
+def tick_details(row: dict) -> dict:
+    """What the live tick did, from its `job_executions` details."""
+    details = row.get("details") or {}
+    keys = (
+        "lines_changed",
+        "box_score_rows",
+        "fantasy_points_rows",
+        "team_weeks_in_scope",
+        "team_week_rows",
+        "lag_seconds",
+    )
+    return {key: details.get(key) for key in keys}
+
+
 def kept_database(server, scale: int) -> str | None:
     """The bench database of scale `scale` in a kept cluster (`--resume`), dropping a leftover copy."""
     import psycopg
@@ -504,6 +561,14 @@ def format_table(report: dict) -> str:
             f"{num(r['rows'])} | {num(ref['seconds'], 3)} | {num(ref['rows'])} | {ratio} |"
         )
     for r in report["jobs"]:
+        if tick := r.get("tick"):
+            lines += [
+                "",
+                f"{r['job']}: one game's box score changed ({num(tick['lines_changed'])} lines); "
+                f"{num(tick['box_score_rows'])} box score rows, {num(tick['fantasy_points_rows'])} fantasy_points rows "
+                f"and {num(tick['team_week_rows'])} team weeks written of {num(tick['team_weeks_in_scope'])} in scope; "
+                f"committed {num(tick['lag_seconds'], 1)} s after the event was made",
+            ]
         if hook := r.get("webhooks"):
             share = "-" if hook["share_of_ceiling"] is None else f"{hook['share_of_ceiling']:.0%}"
             lines += [
