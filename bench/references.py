@@ -6,12 +6,14 @@ same rows) and returns the number of rows it changed. They are yardsticks, not r
   merged from the preset and the league's settings in SQL) and team week totals, one statement
   with a data-modifying CTE. It totals the points rows it wrote, which equals the job's totals
   here because the generated database holds no fantasy points yet.
-- live_scoring (the live tick row): the same 3 lines of the in-progress game bumped (a basket each)
-  and its score, their points upserted under every profile in use (the stored profile links) and
-  the week totals of the teams that started those players at tip-off summed again, in one
-  statement (the totals read the new points through the points CTE's RETURNING). It reads no ESPN
-  summary and keeps no change log; it counts the rows it wrote as the job does (game, lines,
-  points, team weeks).
+- live_scoring (the live tick row): the same 3 lines of the in-progress game bumped (a basket
+  each) with the game's score, their points upserted under every profile in use (through the
+  stored league profile links) and the week totals of the teams that started those players at
+  tip-off summed again from their starters' points of that week (the week's points of the
+  profiles in use, a few thousand rows whatever S, with the new points of the changed lines from
+  the points CTE's RETURNING, since all CTEs see one snapshot). It reads no ESPN summary and
+  writes no ingest log; it counts the rows it wrote as the job does (game, lines, points, team
+  weeks).
 - process_notifications: marks every due row sent in one UPDATE; it does not POST the webhooks.
 - data_quality_checks: one SELECT counting the same rule families (box-score arithmetic, team
   scores, double rostering, orphans, team week totals, stored points, drafts).
@@ -254,15 +256,19 @@ team_weeks AS (
     JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
     JOIN leagues l ON l.id = ft.league_id AND l.season = g.season AND l.status IN ('active', 'completed')
     JOIN league_profiles lp ON lp.league_id = l.id),
+week_points AS MATERIALIZED (
+    SELECT fp.profile_id, fp.player_id, gm.start_time, COALESCE(np.points, fp.points) AS points
+    FROM game g JOIN fantasy_points fp ON fp.week = g.fantasy_week
+    JOIN games gm ON gm.id = fp.game_id AND gm.season = g.season
+    LEFT JOIN points np ON np.profile_id = fp.profile_id AND np.player_id = fp.player_id AND np.game_id = fp.game_id
+    WHERE fp.profile_id IN (SELECT id FROM profiles)),
 totals AS (
     INSERT INTO team_week_scores (league_id, fantasy_team_id, week, points, bonus_points, updated_at)
-    SELECT tw.league_id, tw.fantasy_team_id, tw.week, ROUND(CAST(SUM(COALESCE(np.points, fp.points)) AS NUMERIC), 2), 0, %(now)s
+    SELECT tw.league_id, tw.fantasy_team_id, tw.week, ROUND(CAST(SUM(wp.points) AS NUMERIC), 2), 0, %(now)s
     FROM team_weeks tw
     JOIN roster_slots rs ON rs.fantasy_team_id = tw.fantasy_team_id AND rs.slot IN ({STARTING})
-    JOIN fantasy_points fp ON fp.profile_id = tw.profile_id AND fp.player_id = rs.player_id AND fp.week = tw.week
-    JOIN games gm ON gm.id = fp.game_id AND gm.season = tw.season
-     AND rs.acquired_at <= gm.start_time AND (rs.released_at IS NULL OR rs.released_at > gm.start_time)
-    LEFT JOIN points np ON np.profile_id = fp.profile_id AND np.player_id = fp.player_id AND np.game_id = fp.game_id
+    JOIN week_points wp ON wp.profile_id = tw.profile_id AND wp.player_id = rs.player_id
+     AND rs.acquired_at <= wp.start_time AND (rs.released_at IS NULL OR rs.released_at > wp.start_time)
     GROUP BY tw.league_id, tw.fantasy_team_id, tw.week
     ON CONFLICT (fantasy_team_id, week) DO UPDATE SET points = excluded.points, updated_at = excluded.updated_at
     WHERE team_week_scores.points IS DISTINCT FROM excluded.points

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench.generate import ANCHOR, count_rows, expected_counts, generate
 from bench.references import parameters, run_reference
+from fantasy_jobs.schema import BOX_SCORE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -64,19 +65,26 @@ THREE_GAMES_SQL = """
 UPDATE player_game_stats SET pts = pts + 2, fgm = fgm + 1, fga = fga + 1, updated_at = now()
 WHERE game_id IN (SELECT id FROM games WHERE season = 2026 ORDER BY start_time DESC, id DESC LIMIT 3)
 """
-LIVE_GAME_SQL = """
+LIVE_GAME_SQL = f"""
 WITH game AS (SELECT id FROM games WHERE season = 2026 ORDER BY start_time DESC, id DESC LIMIT 1),
 started AS (
     UPDATE games SET status = 'in_progress', updated_at = now()
     WHERE id IN (SELECT id FROM game) AND status <> 'in_progress' RETURNING 1),
 live_lines AS (
-    UPDATE player_game_stats SET is_final = false, updated_at = now()
-    WHERE game_id IN (SELECT id FROM game) AND is_final RETURNING 1),
+    UPDATE player_game_stats SET is_final = false, updated_at = now(),
+        {", ".join(f"{c} = CASE WHEN did_not_play THEN 0 ELSE {c} END" for c in BOX_SCORE_COLUMNS)},
+        plus_minus = CASE WHEN did_not_play THEN NULL ELSE plus_minus END
+    WHERE game_id IN (SELECT id FROM game)
+      AND (is_final OR (did_not_play AND (plus_minus IS NOT NULL OR greatest({", ".join(BOX_SCORE_COLUMNS)}) > 0)))
+    RETURNING 1),
 live_points AS (
     UPDATE fantasy_points SET is_final = false, updated_at = now()
     WHERE game_id IN (SELECT id FROM game) AND is_final RETURNING 1)
 SELECT (SELECT COUNT(*) FROM started) + (SELECT COUNT(*) FROM live_lines) + (SELECT COUNT(*) FROM live_points)
 """
+"""The latest game in progress as earlier ticks left it: not final (game, lines, points), and its
+did-not-play lines as a tick stores them, all zero (THREE_GAMES_SQL gave them a basket too, which
+no box score can say of a player who did not play)."""
 WEBHOOK_BURST_SQL = """
 INSERT INTO notifications (user_id, kind, payload, status, attempts, created_at)
 SELECT n %% (SELECT COUNT(*) FROM users) + 1, 'webhook',

@@ -74,8 +74,12 @@ def test_every_covered_job_completed_with_work_and_a_reference(bench):
         "process_notifications",
         "process_notifications_webhook_burst",
         "reset_weekly_moves",
+        "live_scoring_tick",
     ):
         assert by_job[job]["rows"] == by_job[job]["reference"]["rows"], job
+    # the live tick: one game's box score changed, exactly its 3 changed lines rescored
+    tick = by_job["live_scoring_tick"]["tick"]
+    assert tick["lines_changed"] == 3 and tick["fantasy_points_rows"] > 0 and tick["team_week_rows"] > 0
     # the burst: every webhook reached the receiver once, beside the receiver's own ceiling
     hooks = by_job["process_notifications_webhook_burst"]["webhooks"]
     assert hooks["delivered"] == hooks["received"] == 10 * SCALE and hooks["duplicates"] == 0

@@ -169,3 +169,16 @@ def test_the_trigger_fires_events_at_the_real_time(stub, monkeypatch):
 def test_the_trigger_serializes_for_the_triggerer():
     classpath, kwargs = LiveBoxScoreTrigger().serialize()
     assert classpath == "fantasy_jobs.espn.live_watch.LiveBoxScoreTrigger" and kwargs == {"base_url": None}
+
+
+def test_the_offline_sample_without_a_scoreboard_for_today_is_a_quiet_day(tmp_path):
+    """`make run`'s wnba_api is a folder of samples (file://): a day it has no file for has no games,
+    not an ESPN error to back off from."""
+    watch = LiveWatch(idle_seconds=300)
+
+    async def go():
+        async with _espn_http(f"file://{tmp_path}") as get_json:
+            return await watch.look(get_json, DURING)
+
+    quiet = asyncio.run(go())
+    assert (quiet.changed, quiet.error, quiet.wait, watch.errors) == ([], None, 300, 0)

@@ -118,6 +118,27 @@ def cmd_espn_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_espn_replay(args: argparse.Namespace) -> int:
+    from fantasy_jobs.espn.replay import run_replay
+
+    def out(line: str) -> None:
+        print(line, flush=True)
+
+    return run_replay(
+        _engine(), port=args.port, start_in=args.start_in, every=args.every, game=args.game, out=out
+    )
+
+
+def _seconds(low: float, high: float):
+    def parse(value: str) -> float:
+        number = float(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g} seconds, got {value}")
+        return number
+
+    return parse
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     from fantasy_jobs.registry import JOBS, schedule_markdown
 
@@ -171,6 +192,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument("folder")
     sample.set_defaults(func=cmd_espn_sample)
+    replay = sub.add_parser(
+        "espn-replay",
+        help="serve a local ESPN stand-in replaying a demo game as live (point wnba_api at it to watch live scoring)",
+    )
+    replay.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    replay.add_argument(
+        "--start-in", type=_seconds(0, 3600), default=60.0, help="seconds until tip-off (default 60)"
+    )
+    replay.add_argument(
+        "--every", type=_seconds(1, 600), default=30.0, help="seconds between two new lines (default 30)"
+    )
+    replay.add_argument("--game", help="ESPN id of the game to replay (default: the latest final game)")
+    replay.set_defaults(func=cmd_espn_replay)
     jobs = sub.add_parser("jobs", help="the job registry as a table")
     jobs.add_argument("--markdown", action="store_true", help="the README's schedule table")
     jobs.set_defaults(func=cmd_jobs)

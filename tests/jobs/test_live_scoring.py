@@ -152,3 +152,15 @@ def test_a_manual_tick_reads_every_live_game(linked):
     result = run_job(linked, "live_scoring", DURING)
     assert result.details["games"] == [w.G3.id] and result.details["lag_seconds"] is None
     assert team_weeks(linked) == {("L1", WEEK): 8.0, ("L2", WEEK): 6.0, ("C1", WEEK): 6.5}
+
+
+def test_leagues_no_scoring_run_has_linked_yet_are_linked_and_totalled_by_the_tick(engine, espn):
+    """A fresh database (the demo before its first nightly): the tick links the leagues to their
+    profiles and scores their season, so live points are there at once, equal to a full recompute."""
+    world_leagues(engine)
+    first = tick(engine, DURING, G3_EVENT)
+    assert team_weeks(engine) == {("L1", WEEK): 8.0, ("L2", WEEK): 6.0, ("C1", WEEK): 6.5}
+    assert first.details["lines_changed"] == 2
+    live = {t: snapshot(engine, t) for t in ("fantasy_points", "team_week_scores", "scoring_profiles")}
+    run_job(engine, "calculate_fantasy_scores", DURING + timedelta(minutes=1), full=True)
+    assert {t: snapshot(engine, t) for t in live} == live

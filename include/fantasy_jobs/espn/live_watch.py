@@ -208,44 +208,57 @@ class LiveBoxScoreTrigger(BaseEventTrigger):
             watch.soon,
             watch.idle_seconds,
         )
-        async with _espn_http(base_url) as get_json:
-            while True:
-                now = datetime.now(UTC)
-                look = await watch.look(get_json, now)
-                if look.error:
-                    self.log.warning(
-                        "ESPN look failed (%d in a row), next look in %.0f s: %s",
-                        watch.errors,
-                        look.wait,
-                        look.error,
-                    )
-                if look.changed:
-                    self.log.info(
-                        "box score changed: %s (%d live)",
-                        ", ".join(g.espn_id for g in look.changed),
-                        look.live,
-                    )
-                    yield TriggerEvent(
-                        {
-                            "games": [g.payload() for g in look.changed],
-                            "seen_at": now.isoformat(),
-                            "live": look.live,
-                        }
-                    )
-                await asyncio.sleep(look.wait)
+        while True:
+            async with _espn_http(base_url) as get_json:
+                while True:
+                    now = datetime.now(UTC)
+                    look = await watch.look(get_json, now)
+                    if look.error:
+                        self.log.warning(
+                            "ESPN look failed (%d in a row), next look in %.0f s: %s",
+                            watch.errors,
+                            look.wait,
+                            look.error,
+                        )
+                    if look.changed:
+                        self.log.info(
+                            "box score changed: %s (%d live)",
+                            ", ".join(g.espn_id for g in look.changed),
+                            look.live,
+                        )
+                        yield TriggerEvent(
+                            {
+                                "games": [g.payload() for g in look.changed],
+                                "seen_at": now.isoformat(),
+                                "live": look.live,
+                            }
+                        )
+                    await asyncio.sleep(look.wait)
+                    if self.base_url is None and not watch.fingerprints:
+                        # between games: an operator's change of the `wnba_api` connection takes effect
+                        latest = await _base_url_of_connection(unreadable=base_url)
+                        if latest != base_url:
+                            self.log.info("connection wnba_api changed: watching %s", latest)
+                            base_url = latest
+                            break
 
 
-async def _base_url_of_connection() -> str:
+async def _base_url_of_connection(unreadable: str | None = None) -> str:
+    """The `wnba_api` connection's base URL; ESPN's own when none is configured. When it cannot be
+    read (the API server restarting, a bad host), `unreadable` if given: the watcher keeps its base."""
     from fantasy_jobs.espn import client as api
 
     try:
         from airflow.sdk import BaseHook
 
-        conn = await BaseHook.aget_connection(api.CONN_ID)
-    except Exception:
-        log.info("connection %r not configured; using %s", api.CONN_ID, api.DEFAULT_BASE_URL)
+        return api.base_url_of(await BaseHook.aget_connection(api.CONN_ID))
+    except Exception as exc:
+        if unreadable is not None:
+            return unreadable
+        log.info(
+            "connection %r not readable (%s); using %s", api.CONN_ID, _describe(exc), api.DEFAULT_BASE_URL
+        )
         return api.DEFAULT_BASE_URL
-    return api.base_url_of(conn)
 
 
 class _espn_http:
@@ -283,6 +296,8 @@ class _espn_http:
                         body += chunk
                         if len(body) > limit:
                             raise ValueError(f"answer larger than {limit} bytes")
+                    if response.status_code == 404 and transport is not None and path == api.SCOREBOARD:
+                        return b'{"events": []}'  # the offline sample: a day it has no file for has no games
                     if response.status_code != 200:
                         raise httpx.HTTPStatusError(
                             f"HTTP {response.status_code} from {path}",

@@ -579,7 +579,8 @@ def score_changed_lines(
     player id) lines (written or removed by the tick; at most a few box scores, never data-sized)
     and the week totals of the teams that started those players at the tip-off (every team that
     rostered them when `tip_off_moved`). Leagues are scored through their stored profile link, set-
-    based (a league whose settings changed since the nightly keeps its old profile until then); the
+    based (a league whose settings changed since the nightly keeps its old profile until then); a
+    league without a link yet is linked and its season scored and totalled here; the
     statements are calculate_fantasy_scores' own, so live points equal the nightly's. The queue is
     left for the nightly, which finds these changes already applied."""
     now = utcnow()
@@ -587,7 +588,17 @@ def score_changed_lines(
         conn,
         CHANGES_TABLE,
         "id BIGINT PRIMARY KEY, kind VARCHAR(8) NOT NULL, ref_id BIGINT NOT NULL, player_id BIGINT",
-    )  # empty: no league, roster or game change of the queue is this tick's business
+    )  # no roster or game change of the queue is this tick's business (the nightly's)...
+    # ...but a league no scoring run has linked to its profile yet (new since the nightly, or a fresh
+    # demo) is read and linked here, and its season totalled, so that its live points are not missing
+    conn.execute(
+        text(f"""
+            INSERT INTO {CHANGES_TABLE} (id, kind, ref_id)
+            SELECT l.id, 'league', l.id FROM leagues l
+            WHERE l.status IN ({", ".join(f"'{s}'" for s in SCORED_STATUSES)})
+              AND NOT EXISTS (SELECT 1 FROM league_profiles lp WHERE lp.league_id = l.id)
+        """)
+    )
     rules = load_league_rules(ctx, conn, SCORED_STATUSES, changed_only=True)
     if not lines or not rules.profiles:
         return GamesScored(0, 0, rules.leagues, len(rules.profiles), rules.problems, [])
