@@ -36,6 +36,10 @@ SAMPLE="$AIRFLOW_HOME/espn-sample"
 if ! airflow connections get wnba_api >/dev/null 2>&1; then
   airflow connections add wnba_api --conn-json "{\"conn_type\": \"http\", \"host\": \"file://$SAMPLE\"}" >/dev/null
 fi
+if [ -n "${WNBA_API_URL:-}" ]; then  # e.g. `fantasy-jobs espn-replay`'s stand-in, for this run only
+  echo "    wnba_api for this run: $WNBA_API_URL (WNBA_API_URL)"
+  export AIRFLOW_CONN_WNBA_API="$WNBA_API_URL"
+fi
 
 PASSWORDS="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 if [ ! -s "$PASSWORDS" ]; then
@@ -51,7 +55,7 @@ cat <<MSG
 
 ==> Airflow UI: http://127.0.0.1:${AIRFLOW__API__PORT}
     login: admin / ${PASSWORD}   (kept in $PASSWORDS)
-    DAGs: fantasy_daily, fantasy_frequent, fantasy_weekly; Ctrl-C stops everything.
+    DAGs: fantasy_daily, fantasy_frequent, fantasy_weekly, fantasy_live (event-driven); Ctrl-C stops everything.
 
 MSG
 exec airflow standalone

@@ -182,3 +182,19 @@ def test_the_offline_sample_without_a_scoreboard_for_today_is_a_quiet_day(tmp_pa
 
     quiet = asyncio.run(go())
     assert (quiet.changed, quiet.error, quiet.wait, watch.errors) == ([], None, 300, 0)
+
+
+def test_a_game_about_to_tip_off_fires_only_once_players_are_listed(stub):
+    """Inside the `soon` window the game's summary is read at the live rate, but a box score without
+    players is not a change: no tick before the first line."""
+    watch = LiveWatch()
+    pregame = dataclasses.replace(
+        w.G3, status="scheduled", start=DURING + timedelta(minutes=10), home_lines=[], away_lines=[]
+    )
+    stub.add(api.SCOREBOARD, scoreboard_payload([w.G2, pregame, w.ALL_STAR], "20260720"), BOARD)
+    stub.add(api.SUMMARY, pregame.summary(), {"event": w.G3.id})
+    assert [look(watch, stub, DURING + timedelta(seconds=s)).changed for s in (0, 15)] == [[], []]
+    assert len(summaries(stub)) == 2
+    stub.add(api.SCOREBOARD, scoreboard_payload([w.G2, w.G3, w.ALL_STAR], "20260720"), BOARD)
+    stub.add(api.SUMMARY, w.G3.summary(), {"event": w.G3.id})
+    assert [g.espn_id for g in look(watch, stub, DURING + timedelta(seconds=30)).changed] == [w.G3.id]

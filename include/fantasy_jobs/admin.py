@@ -166,14 +166,74 @@ def job_json(job: Job, last: dict | None, now: datetime) -> dict[str, Any]:
     }
 
 
+LIVE_GAME_HOURS = 4  # a game in progress in the database whose tip-off is older is no longer live (the nightly finalises it)
+
+
+def live_status(now: datetime) -> dict[str, Any]:
+    """The live group at a glance: games live now (in progress, tipped off in the last 4 h), the last
+    tick (live_scoring), its lag (from the watcher seeing the change to the points committed) and
+    the day's ticks (since midnight, league time) with their worst lag. A few aggregate queries."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from fantasy_jobs.schema import Game, JobExecution, Team
+    from fantasy_jobs.settings import league_timezone
+
+    local = now.astimezone(league_timezone())
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    home, away = Team.__table__.alias("home"), Team.__table__.alias("away")
+    lag = JobExecution.details["lag_seconds"].as_float()
+    today = (JobExecution.job_id == "live_scoring") & (JobExecution.started_at >= midnight)
+    with _engine().connect() as conn:
+        games = conn.execute(
+            select(Game.espn_id, away.c.abbreviation, home.c.abbreviation, Game.start_time)
+            .join(home, home.c.id == Game.home_team_id)
+            .join(away, away.c.id == Game.away_team_id)
+            .where(Game.status == "in_progress", Game.start_time > now - timedelta(hours=LIVE_GAME_HOURS))
+            .order_by(Game.start_time, Game.espn_id)
+            .limit(20)
+        ).all()
+        ticks, failed, worst = conn.execute(
+            select(
+                func.count(),
+                func.count().filter(JobExecution.status == "failed"),
+                func.max(lag),
+            ).where(today)
+        ).one()
+        last = conn.execute(
+            select(JobExecution)
+            .where(JobExecution.job_id == "live_scoring")
+            .order_by(JobExecution.started_at.desc(), JobExecution.id.desc())
+            .limit(1)
+        ).first()
+    details = (last.details or {}) if last is not None else {}
+    return {
+        "games_live": [{"id": g[0], "label": f"{g[1]} @ {g[2]}", "tip_off": g[3].isoformat()} for g in games],
+        "ticks_today": ticks,
+        "failed_today": failed,
+        "worst_lag_today_s": worst,
+        "last_tick": None
+        if last is None
+        else {
+            **execution_json(last),
+            "lag_s": details.get("lag_seconds"),
+            "lines_changed": details.get("lines_changed"),
+            "games": details.get("games", []),
+        },
+    }
+
+
 @app.get("/api/v1/admin/jobs")
 def list_jobs(user: CurrentUser) -> dict[str, Any]:
-    """Every registered job the user may see, with its schedule, next start and last run."""
+    """Every registered job the user may see, with its schedule, next start and last run; the
+    newest verified backup and the live group's state (if the user may read those DAGs)."""
     readable = {spec.dag_id for spec in GROUPS.values() if _authorized(user, spec.dag_id, "GET")}
     now, last = datetime.now(UTC), last_runs()
     jobs = [job_json(job, last.get(job.id), now) for job in JOBS if job.dag_id in readable]
     backup = newest_verified_backup() if JOBS_BY_ID["verify_backup_restore"].dag_id in readable else None
-    return {"jobs": jobs, "total_entries": len(jobs), "newest_verified_backup": backup}
+    live = live_status(now) if GROUPS["live"].dag_id in readable else None
+    return {"jobs": jobs, "total_entries": len(jobs), "newest_verified_backup": backup, "live": live}
 
 
 @app.get("/api/v1/admin/jobs/history")
@@ -527,6 +587,28 @@ def _verified_view(verified: dict[str, Any] | None, now: datetime) -> dict[str, 
     }
 
 
+def _live_view(live: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The live group's line on the page: games live, last tick (when, how it ended, its lag), today."""
+    if live is None:
+        return None
+    last = live["last_tick"]
+    worst = live["worst_lag_today_s"]
+    return {
+        "games": live["games_live"],
+        "ticks_today": live["ticks_today"],
+        "failed_today": live["failed_today"],
+        "worst_lag": None if worst is None else f"{worst:.1f} s",
+        "last": None
+        if last is None
+        else {
+            "status": last["status"],
+            "started": when(last["started_at"], now),
+            "lag": None if last["lag_s"] is None else f"{last['lag_s']:.1f} s",
+            "lines": last["lines_changed"],
+        },
+    }
+
+
 def _templates():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -582,6 +664,7 @@ def jobs_page(
                     "dag_id": spec.dag_id,
                     "deadline": deadline_in_words(group),
                     "jobs": jobs,
+                    "live": _live_view(data.get("live"), now) if spec.event_driven else None,
                 }
             )
 

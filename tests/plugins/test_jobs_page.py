@@ -99,3 +99,69 @@ def test_the_template_escapes_what_the_database_says():
     assert "chip-dry" in page and "1 min 15 s" in page
     assert 'href="http://airflow/dags/fantasy_daily/runs/manual__x"' in page
     assert '<option value="failed" selected>' in page
+
+
+def test_the_live_group_shows_games_live_the_last_tick_its_lag_and_the_days_ticks(engine, monkeypatch):
+    """Both dialects: games in progress that tipped off in the last 4 h, the newest live_scoring run
+    with its lag, and today's ticks (league midnight on) with the failures and the worst lag."""
+    from fantasy_jobs.schema import Game, Team
+
+    monkeypatch.setattr(admin, "_engine", lambda: engine)
+    with engine.begin() as conn:
+        ny, minn = (
+            conn.execute(insert(Team).values(espn_id=i, abbreviation=a, display_name=a).returning(Team.id)).scalar_one()
+            for i, a in (("9", "NY"), ("8", "MIN"))
+        )
+        games = [
+            ("1", "in_progress", NOW - timedelta(hours=1)),
+            ("2", "in_progress", NOW - timedelta(hours=6)),  # ESPN's final long ago: the nightly's to finalise
+            ("3", "final", NOW - timedelta(hours=2)),
+        ]
+        for espn_id, status, start in games:
+            conn.execute(
+                insert(Game).values(
+                    espn_id=espn_id, status=status, start_time=start, season=2026, home_team_id=ny, away_team_id=minn
+                )
+            )
+        ticks = [  # (minutes before NOW, status, lag): one yesterday (league time), three today
+            (17 * 60, "completed", 40.0),
+            (30, "completed", 9.5),
+            (20, "failed", None),
+            (5, "completed", 6.25),
+        ]
+        conn.execute(
+            insert(JobExecution),
+            [
+                {
+                    "job_id": "live_scoring",
+                    "status": status,
+                    "started_at": NOW - timedelta(minutes=minutes),
+                    "trigger": "event",
+                    "dry_run": False,
+                    "long_running": False,
+                    "details": {"lag_seconds": lag, "lines_changed": 3, "games": ["1"]} if lag else {},
+                }
+                for minutes, status, lag in ticks
+            ],
+        )
+    live = admin.live_status(NOW)
+    assert [g["label"] for g in live["games_live"]] == ["MIN @ NY"]
+    assert (live["ticks_today"], live["failed_today"], live["worst_lag_today_s"]) == (3, 1, 9.5)
+    assert live["last_tick"]["lag_s"] == 6.25 and live["last_tick"]["lines_changed"] == 3
+    view = admin._live_view(live, NOW)
+    page = (
+        admin._templates()
+        .get_template("jobs_page.html")
+        .render(
+            now=admin.when(NOW, NOW),
+            timezone="America/New_York",
+            groups=[{"title": "Live", "dag_id": "fantasy_live", "deadline": "x", "jobs": [], "live": view}],
+            history=[],
+            statuses=admin.STATUSES,
+            job_ids=[],
+            filters={"status": "", "job": "", "notice": ""},
+            page={"total": 0, "shown": "0", "older": None, "newer": None},
+        )
+    )
+    assert 'data-testid="games-live">1</span> (MIN @ NY)' in page
+    assert 'data-testid="live-lag">6.2 s</span>' in page and 'data-testid="ticks-today">3</span> (1 failed), worst lag 9.5 s' in page

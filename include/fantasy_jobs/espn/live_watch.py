@@ -44,9 +44,17 @@ GetJson = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
 def box_score_fingerprint(summary: Any) -> str | None:
-    """A digest of a summary's players' stat blocks (None when it has none yet): what a tick stores."""
+    """A digest of a summary's players' stat blocks (None while no player is listed: before tip-off):
+    exactly what a tick would store."""
     players = summary.get("boxscore", {}).get("players") if isinstance(summary, dict) else None
-    if not players:
+    listed = any(
+        block.get("athletes")
+        for team in players or []
+        if isinstance(team, dict)
+        for block in team.get("statistics") or []
+        if isinstance(block, dict)
+    )
+    if not listed:
         return None
     return hashlib.sha256(json.dumps(players, sort_keys=True).encode()).hexdigest()
 
