@@ -106,6 +106,40 @@ def wait_for(condition, timeout: float, what: str, servers: AirflowServers):
     )
 
 
+def burst_while_a_tick_is_held(engine, stub, servers, token, live, now, before: int):
+    """Five changes while a tick is held (its game row locked by another transaction): that run
+    stays active, the changes seen meanwhile start exactly ONE follow-up run, not five, and the
+    points end at the last change."""
+    from sqlalchemy import text
+
+    runs_before = before
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1 FROM games WHERE espn_id = :id FOR UPDATE"), {"id": w.G3.id})
+        line = hana(5, 9)
+        serve(stub, dataclasses.replace(live, home_lines=[line]), now)
+        wait_for(
+            lambda: any(r["state"] == "running" for r in live_runs(servers, token)[runs_before:]),
+            60,
+            "a tick blocked on the locked game",
+            servers,
+        )
+        for fgm in range(6, 10):  # four more changes, seen while the tick waits
+            line = hana(fgm, 12)
+            serve(stub, dataclasses.replace(live, home_lines=[line]), now)
+            time.sleep(float(POLL) + 2)
+        assert len(live_runs(servers, token)) == runs_before + 1  # the held tick only: the rest wait queued
+        conn.rollback()
+    wait_for(lambda: hana_points(engine) == expected_points(line), BOUND, "points after the burst", servers)
+    runs = wait_for(
+        lambda: (r := live_runs(servers, token)) and all(x["state"] == "success" for x in r) and r,
+        120,
+        "the burst's runs finished",
+        servers,
+    )
+    assert len(runs) == runs_before + 2, [r["dag_run_id"] for r in runs]  # the held tick and ONE follow-up
+    return line
+
+
 @pytest.fixture(params=["postgresql", "sqlite"])
 def app_db(request, tmp_path):
     if request.param == "postgresql":
@@ -169,11 +203,11 @@ def test_points_follow_espn_within_a_minute_and_nothing_runs_between_games(app_d
             serve(stub, live, now)
             changed_at = time.monotonic()
             wait_for(
-                lambda: hana_points(engine) == expected_points(line),
+                lambda line=line: hana_points(engine) == expected_points(line),
                 BOUND,
                 f"points after {fgm} baskets",
                 servers,
-            )  # noqa: B023
+            )
             changes.append(time.monotonic() - changed_at)
             # L1 starts Hana alone (Dana sits on its bench): its week total is her default-weights points
             assert l1_total(engine) == round(scoring.points({**line.stats}, scoring.league_weights({})), 2)
@@ -187,6 +221,10 @@ def test_points_follow_espn_within_a_minute_and_nothing_runs_between_games(app_d
             servers,
         )
         assert 3 <= len(runs) <= 6, [r["dag_run_id"] for r in runs]  # one per change (a restart may add one)
+
+        if engine.dialect.name == "postgresql":
+            line = burst_while_a_tick_is_held(engine, stub, servers, token, live, now, len(runs))
+            live = dataclasses.replace(live, home_lines=[line])
 
         # the game ends and the day's scoreboard empties: the watcher goes idle, no more runs
         serve(stub, dataclasses.replace(live, status="final"), now)

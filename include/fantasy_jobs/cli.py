@@ -139,6 +139,13 @@ def _seconds(low: float, high: float):
     return parse
 
 
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return number
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     from fantasy_jobs.registry import JOBS, schedule_markdown
 
@@ -196,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
         "espn-replay",
         help="serve a local ESPN stand-in replaying a demo game as live (point wnba_api at it to watch live scoring)",
     )
-    replay.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    replay.add_argument(
+        "--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free one)"
+    )
     replay.add_argument(
         "--start-in", type=_seconds(0, 3600), default=60.0, help="seconds until tip-off (default 60)"
     )

@@ -109,18 +109,29 @@ def test_the_live_group_shows_games_live_the_last_tick_its_lag_and_the_days_tick
     monkeypatch.setattr(admin, "_engine", lambda: engine)
     with engine.begin() as conn:
         ny, minn = (
-            conn.execute(insert(Team).values(espn_id=i, abbreviation=a, display_name=a).returning(Team.id)).scalar_one()
+            conn.execute(
+                insert(Team).values(espn_id=i, abbreviation=a, display_name=a).returning(Team.id)
+            ).scalar_one()
             for i, a in (("9", "NY"), ("8", "MIN"))
         )
         games = [
             ("1", "in_progress", NOW - timedelta(hours=1)),
-            ("2", "in_progress", NOW - timedelta(hours=6)),  # ESPN's final long ago: the nightly's to finalise
+            (
+                "2",
+                "in_progress",
+                NOW - timedelta(hours=6),
+            ),  # ESPN's final long ago: the nightly's to finalise
             ("3", "final", NOW - timedelta(hours=2)),
         ]
         for espn_id, status, start in games:
             conn.execute(
                 insert(Game).values(
-                    espn_id=espn_id, status=status, start_time=start, season=2026, home_team_id=ny, away_team_id=minn
+                    espn_id=espn_id,
+                    status=status,
+                    start_time=start,
+                    season=2026,
+                    home_team_id=ny,
+                    away_team_id=minn,
                 )
             )
         ticks = [  # (minutes before NOW, status, lag): one yesterday (league time), three today
@@ -164,4 +175,7 @@ def test_the_live_group_shows_games_live_the_last_tick_its_lag_and_the_days_tick
         )
     )
     assert 'data-testid="games-live">1</span> (MIN @ NY)' in page
-    assert 'data-testid="live-lag">6.2 s</span>' in page and 'data-testid="ticks-today">3</span> (1 failed), worst lag 9.5 s' in page
+    assert (
+        'data-testid="live-lag">6.2 s</span>' in page
+        and 'data-testid="ticks-today">3</span> (1 failed), worst lag 9.5 s' in page
+    )
