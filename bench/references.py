@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bench.live_tick import BUMPED
 from fantasy_jobs import scoring
 from fantasy_jobs.timeutil import fantasy_week, previous_week, week_start
 
@@ -213,14 +214,13 @@ def _profile_points(alias: str, profile: str) -> str:
     return f"CASE WHEN {alias}.did_not_play THEN 0 ELSE ROUND(CAST({formula} AS NUMERIC), 2) END"
 
 
-LIVE_BUMPED = 3  # bench/live_tick.py's BUMPED
 LIVE_TICK = f"""
 WITH game AS (
     SELECT id, season, start_time, fantasy_week, home_team_id, away_team_id FROM games
     WHERE status = 'in_progress' ORDER BY start_time DESC, id DESC LIMIT 1),
 changed AS (
     SELECT s.game_id, s.player_id FROM player_game_stats s JOIN game g ON g.id = s.game_id
-    WHERE NOT s.did_not_play ORDER BY s.player_id LIMIT {LIVE_BUMPED}),
+    WHERE NOT s.did_not_play ORDER BY s.player_id LIMIT {BUMPED}),
 lines AS (
     UPDATE player_game_stats s SET pts = s.pts + 2, fgm = s.fgm + 1, fga = s.fga + 1, updated_at = %(now)s
     FROM changed c WHERE s.game_id = c.game_id AND s.player_id = c.player_id

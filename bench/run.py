@@ -8,10 +8,10 @@ dropped, and the job runs through `fantasy-jobs run JOB --at ANCHOR` in its own 
 peak RSS is its own (from the child's resource usage; the job's `job_executions` row gives its
 time and rows). The live tick row runs `python -m bench.live_tick` instead (bench/live_tick.py: it
 serves the in-progress game's changed box score as ESPN's summary on 127.0.0.1 and runs one
-live_scoring tick from the watcher's event, as the scheduler does). A local aiohttp app stands in for the app's webhook (bench/webhook_receiver.py);
-the webhook burst row sets the job's deliveries a second beside that receiver's own ceiling,
-measured in the same run. One table is printed and
-written as JSON to bench-results/bench-S<S>.json.
+live_scoring tick from the watcher's event, as the scheduler does). A local aiohttp app stands in
+for the app's webhook (bench/webhook_receiver.py); the webhook burst row sets the job's
+deliveries a second beside that receiver's own ceiling, measured in the same run. One table is
+printed and written as JSON to bench-results/bench-S<S>.json.
 """
 
 from __future__ import annotations
@@ -395,10 +395,8 @@ def run_bench(
             status = row.get("status", "not recorded")
             if code is None:
                 status, seconds = f"killed after {timeout:.0f} s", None
-            elif (
-                code != 0 and status == "completed"
-            ):  # the job completed, its check did not (the live tick's)
-                status = f"exit code {code}"
+            elif code != 0 and status == "completed":
+                status = f"exit code {code}"  # the job completed, its run's own check did not (the tick's)
             result = {
                 "job": name,
                 "scale": scale,
