@@ -18,7 +18,7 @@ from fantasy_jobs.espn import client as api
 from fantasy_jobs.registry import get_job
 from fantasy_jobs.runtime import RunRequest, execute
 from fantasy_jobs.schema import FantasyPoints, IngestLog, PlayerGameStats, TeamWeekScore
-from tests.jobs.test_live_points import DURING, G3_LATER, team_weeks, world_leagues
+from tests.jobs.test_live_points import DURING, G3_LATER, ROSTERED_SINCE, team_weeks, world_leagues
 from tests.support import espn_world as w
 from tests.support.jobs import count, run_job, snapshot
 
@@ -57,6 +57,7 @@ def test_a_tick_rescores_only_the_changed_lines_and_their_starters_team_weeks(li
 
     espn.add(api.SUMMARY, G3_LATER.summary(), {"event": w.G3.id})  # Hana's line only
     later = tick(engine, DURING + timedelta(minutes=1), G3_EVENT)
+    assert later.details["team_weeks_by"] == ("delta" if engine.dialect.name == "postgresql" else "sum")
     # her line under two profiles; the teams that START her: L1 (G) and C1 (F), not L2 (Dana) or C2
     assert (later.details["lines_changed"], later.details["fantasy_points_rows"]) == (1, 2)
     assert (later.details["team_weeks_in_scope"], later.details["team_week_rows"]) == (2, 2)
@@ -72,7 +73,9 @@ def test_a_dropped_line_is_removed_with_its_points_and_its_starters_totals(linke
     tick(engine, DURING, G3_EVENT)
     espn.add(api.SUMMARY, dataclasses.replace(w.G3, away_lines=[]).summary(), {"event": w.G3.id})
     dropped = tick(engine, DURING + timedelta(minutes=1), G3_EVENT)
-    assert dropped.details["lines_changed"] == 1
+    assert (
+        dropped.details["lines_changed"] == 1 and dropped.details["team_weeks_by"] == "sum"
+    )  # may empty a week
     assert team_weeks(engine) == {("L1", WEEK): 8.0, ("C1", WEEK): 6.5}  # L2's only starter lost her line
     live = {t: snapshot(engine, t) for t in ("fantasy_points", "team_week_scores")}
     run_job(engine, "calculate_fantasy_scores", DURING + timedelta(minutes=2), full=True)
@@ -164,3 +167,70 @@ def test_leagues_no_scoring_run_has_linked_yet_are_linked_and_totalled_by_the_ti
     live = {t: snapshot(engine, t) for t in ("fantasy_points", "team_week_scores", "scoring_profiles")}
     run_job(engine, "calculate_fantasy_scores", DURING + timedelta(minutes=1), full=True)
     assert {t: snapshot(engine, t) for t in live} == live
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_random_ticks_equal_a_full_recompute(engine, espn, seed):
+    """Ticks of random changes (new lines, baskets, rebounds, a did-not-play flag) under weights with
+    decimals, in leagues whose teams start, bench or released the players at random: after every tick
+    the points and the team weeks equal a full recompute (PostgreSQL moves the totals by their
+    points' change, SQLite sums them again)."""
+    import random
+
+    from tests.jobs.test_live_points import add_league, add_players
+
+    rng = random.Random(seed)
+    home = {f"50{i:02d}": f"Home {i}" for i in range(6)}
+    away = {f"60{i:02d}": f"Away {i}" for i in range(6)}
+    add_players(engine, home | away)
+    players = list(home) + list(away)
+    for n in range(5):
+        weights = {
+            stat: round(rng.uniform(-1.5, 3.5), rng.choice([1, 2, 3]))
+            for stat in rng.sample(["pts", "reb", "ast", "fga", "fg3m", "stl", "tov"], 3)
+        }
+        teams = {}
+        for t in range(3):
+            chosen = rng.sample(players, 5)
+            teams[f"T{n}{t}"] = [(p, rng.choice(["G", "F", "C", "UTIL", "BENCH", "IR"])) for p in chosen]
+        add_league(engine, f"Random {n}", {"weights": weights}, teams, ROSTERED_SINCE)
+    run_job(engine, "calculate_fantasy_scores", DURING - timedelta(hours=2))
+    stats = {p: None for p in players}  # None: not in the box score yet
+
+    def box(side: dict) -> list:
+        lines = []
+        for p, name in side.items():
+            s = stats[p]
+            if s is None:
+                continue
+            lines.append(w.dnp(p, name) if s == "dnp" else w.line(p, name, **s))
+        return lines
+
+    for step in range(6):
+        for p in rng.sample(players, rng.randint(1, 4)):
+            current = (
+                stats[p]
+                if isinstance(stats[p], dict)
+                else {"fgm": 0, "fga": 0, "fg3m": 0, "dreb": 0, "ast": 0, "stl": 0}
+            )
+            if rng.random() < 0.15:
+                stats[p] = "dnp"
+                continue
+            made = rng.randint(0, 2)
+            three = min(made, rng.randint(0, 1))
+            stats[p] = {
+                "fgm": current["fgm"] + made,
+                "fga": current["fga"] + made + rng.randint(0, 2),
+                "fg3m": current["fg3m"] + three,
+                "dreb": current["dreb"] + rng.randint(0, 2),
+                "ast": current["ast"] + rng.randint(0, 1),
+                "stl": current["stl"] + rng.randint(0, 1),
+            }
+            stats[p]["fg3a"] = stats[p]["fg3m"]
+        game = dataclasses.replace(w.G3, home_lines=box(home), away_lines=box(away))
+        espn.add(api.SUMMARY, game.summary(), {"event": w.G3.id})
+        result = tick(engine, DURING + timedelta(minutes=step), G3_EVENT)
+        assert result.details["team_weeks_by"] == ("delta" if engine.dialect.name == "postgresql" else "sum")
+        live = {t: snapshot(engine, t) for t in ("fantasy_points", "team_week_scores")}
+        run_job(engine, "calculate_fantasy_scores", DURING + timedelta(minutes=step, seconds=30), full=True)
+        assert {t: snapshot(engine, t) for t in live} == live, f"seed {seed}, tick {step}"

@@ -131,6 +131,7 @@ def live_scoring(ctx: JobContext) -> JobResult:
         "team_week_rows": scored.team_weeks,
         "team_weeks_in_scope": scored.team_weeks_in_scope,
         "tip_off_moved": moved,
+        "team_weeks_by": "delta" if scored.by_delta else "sum",
         "seen_at": None if seen_at is None else seen_at.isoformat(),
         "lag_seconds": lag,
         "events": len(ctx.events),
