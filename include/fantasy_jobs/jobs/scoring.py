@@ -167,6 +167,8 @@ CHANGED_TEAM_WEEKS = "tmp_changed_team_weeks"
 """(fantasy_team_id, week) whose totals this run recomputes: rewritten, or removed when nothing is left."""
 NEW_PROFILE_SEASONS = "tmp_new_profile_seasons"
 """(weights_hash, season) of leagues newly linked or changed: every line of that season is scored for it."""
+PROFILE_SEASONS = "tmp_profile_seasons"
+"""The (profile, season) pairs of RULES_TABLE: what each profile's scoring statement reads."""
 SCORED_GAMES_TABLE = "tmp_scored_games"
 """The games a live run scores (game_id: the few live games, not data-sized)."""
 
@@ -318,7 +320,7 @@ def score_profile(
         INSERT INTO fantasy_points (profile_id, player_id, game_id, week, points, is_final, updated_at)
         SELECT :profile_id, s.player_id, s.game_id, g.fantasy_week, {scoring.points_sql(weights, "s")}, s.is_final, :now
         FROM player_game_stats s JOIN games g ON g.id = s.game_id
-        WHERE g.season IN (SELECT season FROM {RULES_TABLE} WHERE weights_hash = :key) AND g.fantasy_week IS NOT NULL
+        WHERE g.season IN (SELECT season FROM {PROFILE_SEASONS} WHERE weights_hash = :key) AND g.fantasy_week IS NOT NULL
           {only}
         ON CONFLICT (profile_id, player_id, game_id) DO UPDATE
         SET points = excluded.points, week = excluded.week, is_final = excluded.is_final, updated_at = excluded.updated_at
@@ -441,11 +443,13 @@ def total_team_weeks(conn, now, *, scope: str = "all") -> int:
     return written
 
 
-def link_league_profiles(conn, now) -> int:
+def link_league_profiles(conn, now, *, queued_only: bool = False) -> int:
     """league_profiles: each league in RULES_TABLE -> its profile, rewritten only where it changed.
     Before that, NEW_PROFILE_SEASONS gets the (profile, season) of each league newly linked or named
     in the queue (a league back from `archived` may find its profile's points stale: lines changed
-    while no scored league used it)."""
+    while no scored league used it). `queued_only` (a live tick, whose other leagues' rules come from
+    their stored links, so equal them): only the leagues CHANGES_TABLE names."""
+    queued = f"r.league_id IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league')"
     create_temp_table(
         conn,
         NEW_PROFILE_SEASONS,
@@ -457,13 +461,13 @@ def link_league_profiles(conn, now) -> int:
         f"""SELECT DISTINCT r.weights_hash, r.season FROM {RULES_TABLE} r
             JOIN scoring_profiles p ON p.weights_hash = r.weights_hash
             LEFT JOIN league_profiles lp ON lp.league_id = r.league_id
-            WHERE lp.profile_id IS NULL OR lp.profile_id <> p.id
-               OR r.league_id IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league')""",
+            WHERE (lp.profile_id IS NULL OR lp.profile_id <> p.id OR {queued})
+              {f"AND {queued}" if queued_only else ""}""",
     )
     statement = text(f"""
         INSERT INTO league_profiles (league_id, profile_id, updated_at)
         SELECT r.league_id, p.id, :now FROM {RULES_TABLE} r JOIN scoring_profiles p ON p.weights_hash = r.weights_hash
-        WHERE true
+        WHERE {queued if queued_only else "true"}
         ON CONFLICT (league_id) DO UPDATE SET profile_id = excluded.profile_id, updated_at = excluded.updated_at
         WHERE league_profiles.profile_id <> excluded.profile_id
     """).bindparams(bindparam("now", type_=UtcDateTime()))
@@ -471,7 +475,13 @@ def link_league_profiles(conn, now) -> int:
 
 
 def score_profiles(
-    ctx: JobContext, conn, profiles: dict[str, dict[str, float]], now, *, scope: str = "all"
+    ctx: JobContext,
+    conn,
+    profiles: dict[str, dict[str, float]],
+    now,
+    *,
+    scope: str = "all",
+    queued_links_only: bool = False,
 ) -> tuple[int, list[str]]:
     """The profiles stored and linked to the leagues in RULES_TABLE, then each profile's points under
     its own savepoint: a profile that fails is rolled back alone and its leagues are dropped from
@@ -485,7 +495,16 @@ def score_profiles(
         touch=None,
         update=False,
     )
-    link_league_profiles(conn, now)
+    link_league_profiles(conn, now, queued_only=queued_links_only)
+    # each profile's seasons, once: its statement reads a few rows instead of every league's rules
+    create_temp_table(
+        conn,
+        PROFILE_SEASONS,
+        "weights_hash VARCHAR(64) NOT NULL, season INTEGER NOT NULL, PRIMARY KEY (weights_hash, season)",
+    )
+    _insert_ignore(
+        conn, PROFILE_SEASONS, f"SELECT DISTINCT weights_hash, season FROM {RULES_TABLE} WHERE true"
+    )
     profile_ids = dict(conn.execute(select(ScoringProfile.weights_hash, ScoringProfile.id)).all())
     for number, (key, weights) in enumerate(profiles.items(), 1):
         try:
@@ -549,7 +568,9 @@ def score_scope(
         remember_old_points(conn)
     else:
         (collect_starter_team_weeks if starters_only else collect_line_team_weeks)(conn)
-    scored.points, scored.failed_profiles = score_profiles(ctx, conn, rules.profiles, now, scope=scope)
+    scored.points, scored.failed_profiles = score_profiles(
+        ctx, conn, rules.profiles, now, scope=scope, queued_links_only=starters_only
+    )
     scored.points += delete_points_of_gone_lines(conn)
     collect_roster_team_weeks(conn)
     scored.team_weeks_in_scope = conn.scalar(text(f"SELECT COUNT(*) FROM {CHANGED_TEAM_WEEKS}"))
@@ -592,6 +613,7 @@ def score_games(ctx: JobContext, game_ids: list[int]) -> GamesScored:
 LINE_DELTAS = "tmp_line_point_deltas"
 """A live tick's changed lines under each profile: their points before and after rescoring."""
 TEAM_WEEK_DELTAS = "tmp_team_week_deltas"
+STARTERS_TABLE = "tmp_changed_line_starters"
 
 
 def remember_old_points(conn) -> None:
@@ -647,28 +669,48 @@ def apply_point_deltas(conn, now) -> tuple[int, int]:
             ON CONFLICT (profile_id, game_id, player_id) DO UPDATE SET new_points = excluded.new_points
         """)
     )
+    analyze(conn, LINE_DELTAS)  # a few rows: the plan looks the players' slots up, never scans them all
     create_temp_table(
         conn,
         TEAM_WEEK_DELTAS,
         "league_id BIGINT NOT NULL, fantasy_team_id BIGINT NOT NULL, week INTEGER NOT NULL, "
         "delta NUMERIC NOT NULL, PRIMARY KEY (fantasy_team_id, week)",
     )
+    # First the starting slots at each changed line's tip-off, once per line (index only), with
+    # their team's league; then each profile's change joins them: never a slot lookup per profile.
+    # A table of its own, analysed: the planner then hashes the leagues, links and rules (100,000
+    # rows each at 100,000 leagues) instead of probing them once per slot.
+    create_temp_table(
+        conn,
+        STARTERS_TABLE,
+        "fantasy_team_id BIGINT NOT NULL, league_id BIGINT NOT NULL, week INTEGER NOT NULL, "
+        "season INTEGER NOT NULL, game_id BIGINT NOT NULL, player_id BIGINT NOT NULL",
+    )
+    conn.execute(
+        text(f"""
+            INSERT INTO {STARTERS_TABLE} (fantasy_team_id, league_id, week, season, game_id, player_id)
+            SELECT rs.fantasy_team_id, ft.league_id, g.fantasy_week, g.season, c.game_id, c.player_id
+            FROM {CHANGED_LINES} c
+            JOIN games g ON g.id = c.game_id
+            JOIN roster_slots rs ON rs.player_id = c.player_id AND rs.slot IN ({STARTING})
+             AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
+            JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
+            WHERE g.fantasy_week IS NOT NULL
+        """)
+    )
+    analyze(conn, STARTERS_TABLE)
     in_scope = conn.execute(
         text(f"""
             INSERT INTO {TEAM_WEEK_DELTAS} (league_id, fantasy_team_id, week, delta)
-            SELECT ft.league_id, rs.fantasy_team_id, g.fantasy_week,
+            SELECT s.league_id, s.fantasy_team_id, s.week,
                    SUM(COALESCE(CAST(d.new_points AS NUMERIC), 0) - COALESCE(CAST(d.old_points AS NUMERIC), 0))
-            FROM {LINE_DELTAS} d
-            JOIN games g ON g.id = d.game_id
-            JOIN roster_slots rs ON rs.player_id = d.player_id AND rs.slot IN ({STARTING})
-             AND rs.acquired_at <= g.start_time AND (rs.released_at IS NULL OR rs.released_at > g.start_time)
-            JOIN fantasy_teams ft ON ft.id = rs.fantasy_team_id
-            JOIN leagues l ON l.id = ft.league_id AND l.season = g.season
-            JOIN league_profiles lp ON lp.league_id = l.id AND lp.profile_id = d.profile_id
-            WHERE g.fantasy_week IS NOT NULL
-              AND l.id IN (SELECT league_id FROM {RULES_TABLE})
+            FROM {STARTERS_TABLE} s
+            JOIN leagues l ON l.id = s.league_id AND l.season = s.season
+            JOIN league_profiles lp ON lp.league_id = l.id
+            JOIN {LINE_DELTAS} d ON d.profile_id = lp.profile_id AND d.game_id = s.game_id AND d.player_id = s.player_id
+            WHERE l.id IN (SELECT league_id FROM {RULES_TABLE})
               AND l.id NOT IN (SELECT ref_id FROM {CHANGES_TABLE} WHERE kind = 'league')
-            GROUP BY ft.league_id, rs.fantasy_team_id, g.fantasy_week
+            GROUP BY s.league_id, s.fantasy_team_id, s.week
         """)
     ).rowcount
     written = conn.execute(
