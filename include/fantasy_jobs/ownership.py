@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 SWEEP_LIMIT = 1000  # rows looked at per sweep: a sweep stays cheap even after a long outage
 
 
+FIRST_BEAT_SECONDS = 1.0
+"""The first heartbeat comes this soon after the start; the next ones twice as late each time, up to
+`job_heartbeat_seconds`."""
+
+
 def heartbeat_settings() -> tuple[float, float]:
     """(heartbeat interval, stale threshold) in seconds, checked against each other."""
     interval, stale = settings.get("job_heartbeat_seconds"), settings.get("job_stale_seconds")
@@ -117,9 +122,14 @@ def close_abandoned(
             continue
         last = row.heartbeat_at or row.started_at
         ran = round(max((last - row.started_at).total_seconds(), 0.0), 3)
+        lived = (
+            f"ran at least {ran:.1f} s: from its start to its last heartbeat at {last:%Y-%m-%d %H:%M:%S} UTC"
+            if row.heartbeat_at is not None
+            else f"ran less than {FIRST_BEAT_SECONDS:g} s: it stopped before its first heartbeat"
+        )
         message = (
-            f"abandoned: {reason}; owner {owner_text(row)}; ran {ran:.0f} s until its last heartbeat "
-            f"at {last:%Y-%m-%d %H:%M:%S} UTC; closed by {closed_by} at {now:%Y-%m-%d %H:%M:%S} UTC"
+            f"abandoned: {reason}; owner {owner_text(row)}; {lived}; "
+            f"closed by {closed_by} at {now:%Y-%m-%d %H:%M:%S} UTC"
         )
         if not dry_run:
             with engine.begin() as conn:
@@ -182,7 +192,11 @@ class Heartbeat:
             )
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # 1, 2, 4, ... s after the start, then every `interval`: a run killed in its first seconds
+        # still leaves a sign of life close to its end, so its abandoned row says how long it ran
+        delay = min(FIRST_BEAT_SECONDS, self.interval)
+        while not self._stop.wait(delay):
+            delay = min(delay * 2, self.interval)
             try:
                 if not self.beat():
                     log.warning(

@@ -24,6 +24,9 @@ class Setting:
     help: str
     low: float | None = field(default=None, kw_only=True)  # inclusive bounds of a number, if any
     high: float | None = field(default=None, kw_only=True)
+    floor_reason: str = field(
+        default="", kw_only=True
+    )  # why `low` is what it is (said when a value is below it)
 
     def bounds(self) -> str:
         if self.low is not None and self.high is not None:
@@ -36,8 +39,15 @@ SETTINGS: dict[str, Setting] = {
     for s in (
         Setting("timezone", "America/New_York", str, "League time zone: crons, fantasy weeks, windows."),
         Setting("backup_dir", "", str, "Backup folder or object-storage URL; default $AIRFLOW_HOME/backups."),
-        Setting("backup_keep_daily", 7, int, "How many of the newest backups to keep."),
-        Setting("backup_keep_weekly", 4, int, "How many weekly backups (first of each week) to keep."),
+        Setting("backup_keep_daily", 7, int, "How many of the newest backups to keep.", low=1, high=365),
+        Setting(
+            "backup_keep_weekly",
+            4,
+            int,
+            "How many weekly backups (first of each week) to keep.",
+            low=0,
+            high=520,
+        ),
         Setting(
             "pg_bin_dir", "", str, "Folder with pg_dump/pg_restore; default: PATH, then the newest installed."
         ),
@@ -46,6 +56,8 @@ SETTINGS: dict[str, Setting] = {
             5000,
             int,
             "Ids in the first delete batch of cache_cleanup (then sized by time).",
+            low=1,
+            high=1000000,
         ),
         Setting(
             "espn_min_interval",
@@ -87,18 +99,24 @@ SETTINGS: dict[str, Setting] = {
             low=1,
             high=256,
         ),
-        Setting("ingest_days_back", 3, int, "Days of scoreboards ingest_player_stats looks back."),
+        Setting(
+            "ingest_days_back", 3, int, "Days of scoreboards ingest_player_stats looks back.", low=1, high=30
+        ),
         Setting(
             "box_score_give_up_days",
             3,
             int,
             "Days after a final game's first failed box-score read before it is marked no_box_score.",
+            low=1,
+            high=365,
         ),
         Setting(
             "stat_correction_days",
             2,
             int,
             "Box scores of games that tipped off this recently are read again.",
+            low=0,
+            high=365,
         ),
         Setting(
             "box_score_owed_hours",
@@ -158,12 +176,16 @@ SETTINGS: dict[str, Setting] = {
             5000,
             int,
             "Ids in the first delete batch of cleanup_old_data (each its own transaction; then sized by time).",
+            low=1,
+            high=1000000,
         ),
         Setting(
             "delete_batch_seconds",
             0.5,
             float,
             "Target duration of one delete batch (cleanup_old_data, cache_cleanup): locks held about this long.",
+            low=0.0001,
+            high=60,
         ),
         Setting(
             "job_work_mem_mb",
@@ -171,33 +193,75 @@ SETTINGS: dict[str, Setting] = {
             int,
             "PostgreSQL work_mem (MB) of the set-based jobs' transactions (scoring, analytics, data quality): "
             "their sorts and hashes stay in memory instead of spilling; 0 keeps the server's.",
+            low=0,
+            high=65536,
         ),
         Setting(
-            "notification_retention_days", 30, int, "Sent and dead notifications older than this are deleted."
+            "notification_retention_days",
+            30,
+            int,
+            "Sent and dead notifications older than this are deleted.",
+            low=1,
+            high=3650,
         ),
-        Setting("league_archive_days", 365, int, "Completed leagues older than this are archived."),
-        Setting("ingest_log_retention_days", 90, int, "ingest_logs rows older than this are deleted."),
+        Setting(
+            "league_archive_days",
+            365,
+            int,
+            "Completed leagues older than this are archived.",
+            low=30,
+            high=36500,
+        ),
+        Setting(
+            "ingest_log_retention_days",
+            90,
+            int,
+            "ingest_logs rows older than this are deleted.",
+            low=1,
+            high=3650,
+        ),
         Setting(
             "job_history_retention_days",
             180,
             int,
             "job_executions and data_quality_results older than this go.",
+            low=1,
+            high=3650,
+            floor_reason='the floor: a day; 0 is not "off", it would delete the rows of runs still going',
         ),
         Setting(
             "job_heartbeat_seconds",
             30.0,
             float,
             "A running job refreshes its job_executions.heartbeat_at this often.",
+            low=0.05,
+            high=3600,
         ),
         Setting(
             "job_stale_seconds",
             300.0,
             float,
             "A running row without a heartbeat for this long is closed as abandoned (> 2 heartbeats).",
+            low=5,
+            high=86400,
         ),
         Setting("redis_key_prefix", "fantasy:", str, "The app's Redis key prefix that cache_cleanup scans."),
-        Setting("redis_idle_seconds", 86400, int, "A Redis key without TTL idle longer than this is a leak."),
-        Setting("redis_scan_count", 1000, int, "COUNT hint of each SCAN and keys per pipeline."),
+        Setting(
+            "redis_idle_seconds",
+            86400,
+            int,
+            "A Redis key without TTL idle longer than this is a leak.",
+            low=1,
+            high=31536000,
+        ),
+        Setting(
+            "redis_scan_count",
+            1000,
+            int,
+            "COUNT hint of each SCAN and keys per pipeline.",
+            low=1,
+            high=100000,
+        ),
         Setting(
             "redis_invalidation_channel",
             "fantasy:cache:invalidate",
@@ -210,31 +274,48 @@ SETTINGS: dict[str, Setting] = {
             5000,
             int,
             "In-app notifications marked sent per statement (they need no claim: nothing is sent).",
+            low=1,
+            high=100000,
         ),
         Setting(
             "notification_lease_seconds",
             300.0,
             float,
             "A claim older than this returns the row to the queue.",
+            low=1,
+            high=86400,
         ),
-        Setting("notification_max_attempts", 5, int, "Failed deliveries before a notification is dead."),
+        Setting(
+            "notification_max_attempts",
+            5,
+            int,
+            "Failed deliveries before a notification is dead.",
+            low=1,
+            high=100,
+        ),
         Setting(
             "notification_backoff_seconds",
             60,
             int,
             "First retry delay of a failed delivery, doubled each time.",
+            low=1,
+            high=86400,
         ),
         Setting(
             "notification_time_budget_seconds",
             240.0,
             float,
             "process_notifications starts no delivery after this long (budget + request timeout <= lease).",
+            low=0.1,
+            high=86400,
         ),
         Setting(
             "notification_request_timeout_seconds",
             10.0,
             float,
             "Webhook request timeout (each of connect, send, answer); never more than what is left of the lease.",
+            low=0.1,
+            high=300,
         ),
         Setting(
             "notification_concurrency",
@@ -250,6 +331,9 @@ SETTINGS: dict[str, Setting] = {
             30,
             int,
             "cleanup_airflow_metadata: Airflow metadata rows and task log files older than this go.",
+            low=7,
+            high=3650,
+            floor_reason='the floor: a week; 0 is not "off", it would delete live runs and the components\' own rows',
         ),
         Setting(
             "airflow_cleanup_tables",
@@ -258,7 +342,12 @@ SETTINGS: dict[str, Setting] = {
             "Metadata tables `airflow db clean` cleans (comma-separated; their dependent tables come along).",
         ),
         Setting(
-            "airflow_cleanup_batch_size", 10000, int, "Rows per `airflow db clean` delete batch (0: one)."
+            "airflow_cleanup_batch_size",
+            10000,
+            int,
+            "Rows per `airflow db clean` delete batch (0: one).",
+            low=0,
+            high=1000000,
         ),
         Setting(
             "live_poll_seconds",
@@ -329,7 +418,8 @@ def get(name: str, *, variables: bool = True) -> Any:
     if (setting.low is not None and value < setting.low) or (
         setting.high is not None and value > setting.high
     ):
-        raise ConfigError(f"setting {name} from {source} must be {setting.bounds()}, got {raw!r}")
+        why = f" ({setting.floor_reason})" if setting.floor_reason and value < setting.low else ""
+        raise ConfigError(f"setting {name} from {source} must be {setting.bounds()}, got {raw!r}{why}")
     return value
 
 

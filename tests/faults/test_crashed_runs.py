@@ -295,3 +295,30 @@ def test_numeric_settings_refuse_nan_and_infinities(raw, monkeypatch):
     monkeypatch.setenv("FANTASY_ESPN_TIMEOUT", raw)
     with pytest.raises(ConfigError, match=f"espn_timeout .* must be a finite number, got '{raw}'"):
         settings.get("espn_timeout")
+
+
+def test_a_run_killed_in_its_first_seconds_says_how_long_it_really_ran(app_db, tmp_path):
+    """The default heartbeat (30 s) beats 1, 3 and 7 s after the start: a run killed after about 5 s
+    is closed as `abandoned` with at least 3 s run, from its start to that last sign of life, said
+    so in its message, not "ran 0 s"."""
+    engine, uri, name = app_db
+    blocker = hold_locks(engine, "cache_entries", "notifications")
+    job = start(uri, tmp_path, "cache", "cache_cleanup", "--at", PAST)
+    try:
+        wait_for("the job to wait on the locked tables", lambda: waiting_on_locks(engine, name) == 1)
+        started = time.monotonic()
+        wait_for("its heartbeat 3 s in", lambda: time.monotonic() - started > 4.5, timeout=10)
+        job.send_signal(signal.SIGKILL)
+        job.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if job.poll() is None:
+            job.kill()
+    run_job(engine, "cache_cleanup", datetime.fromisoformat(PAST).replace(tzinfo=UTC))
+    killed = executions(engine)[0]
+    assert killed.status == "abandoned" and 2.5 <= killed.execution_time_s <= 7.5, killed.error_message
+    assert (
+        f"ran at least {killed.execution_time_s:.1f} s: from its start to its last heartbeat"
+        in killed.error_message
+    )

@@ -222,7 +222,14 @@ def cleanup_old_data(ctx: JobContext) -> JobResult:
         ),
         (
             "job_executions",
-            lambda: batched_delete(ctx, "job_executions", runs, runs.c.started_at < now - history, batch),
+            # never a run still going (its own included): a crashed one is closed as `abandoned` first
+            lambda: batched_delete(
+                ctx,
+                "job_executions",
+                runs,
+                (runs.c.started_at < now - history) & (runs.c.status != "running"),
+                batch,
+            ),
         ),
         (
             "data_quality_results",
