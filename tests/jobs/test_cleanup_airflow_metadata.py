@@ -134,3 +134,30 @@ def test_inside_a_task_without_the_airflow_db_connection_it_says_what_to_set(tmp
     with pytest.raises(ConfigError, match="AIRFLOW_CONN_AIRFLOW_DB"):
         run_job(app, "cleanup_airflow_metadata", NOW)
     app.dispose()
+
+
+def test_a_run_still_going_is_never_cleaned_however_old(seeded):
+    """A DAG run and its task instance running for 45 days (a stuck run): `db clean` deletes by age
+    alone, so the cutoff moves back before them; they stay, and so does everything younger."""
+    app, dsn, logs = seeded
+    at = NOW.astimezone(UTC) - timedelta(days=45)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO dag_run (dag_id, run_id, run_type, run_after, logical_date, start_date, state)"
+            " VALUES ('fantasy_daily', 'stuck', 'manual', %s, %s, %s, 'running')",
+            (at, at, at),
+        )
+        conn.execute(
+            "INSERT INTO task_instance (id, task_id, dag_id, run_id, try_number, pool, pool_slots, start_date, state)"
+            " VALUES (%s, 'job', 'fantasy_daily', 'stuck', 1, 'default_pool', 1, %s, 'running')",
+            (uuid.uuid4(), at),
+        )
+    result = run_job(app, "cleanup_airflow_metadata", NOW)
+    after = metadata_state(dsn)
+    assert "stuck" in after["runs"] and "stuck" in after["task_instances"]
+    # the cutoff went back to the stuck run's start: only the run older than it went (60 days; the
+    # 50-day one is the weekly DAG's newest scheduled run, kept anyway)
+    assert after["runs"] == sorted(
+        ["old_manual", "old_scheduled_b", "old_scheduled_c", "stuck", "young_scheduled"]
+    )
+    assert result.details["spared_unfinished"] == "DAG run fantasy_daily/stuck"

@@ -5,7 +5,10 @@ year. This job runs Airflow's supported `airflow db clean` (a subprocess: Airflo
 access from task code, and the CLI is the public interface) on the tables that grow with runs,
 for rows older than `airflow_retention_days`, without archive tables, in batches, failing when a
 table could not be cleaned. `db clean` always keeps the newest non-manual DAG run of each DAG (its
-`keep_last` rule for `dag_run`), so the scheduler keeps its continuity. Then it deletes `*.log`
+`keep_last` rule for `dag_run`), so the scheduler keeps its continuity; it deletes by age alone, so
+the cutoff is moved back before the oldest DAG run or task instance that is not finished. The
+retention has a floor of 7 days (`job` rows go by their last heartbeat: a live scheduler's, dag
+processor's or triggerer's is always younger). Then it deletes `*.log`
 files older than the same age under the local `[logging] base_log_folder` and the folders that
 leaves empty (on the worker that runs it: a shared log volume is cleaned once).
 
@@ -170,11 +173,72 @@ def remove_old_logs(folder: Path, cutoff: datetime, *, dry_run: bool) -> dict[st
     return {"files": files, "bytes": size, "folders": folders}
 
 
+UNFINISHED_RUNS = ("queued", "running")
+UNFINISHED_TASKS = (
+    "scheduled",
+    "queued",
+    "running",
+    "deferred",
+    "up_for_retry",
+    "up_for_reschedule",
+    "restarting",
+)
+
+
+def oldest_unfinished_start(env: dict[str, str]) -> tuple[datetime, str] | None:
+    """The start of the oldest DAG run or task instance that is not finished (and what it is):
+    `airflow db clean` deletes by age alone (`start_date`), so the cutoff must stay before it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    raw = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    if not raw:
+        from airflow.configuration import conf
+
+        raw = conf.get("database", "sql_alchemy_conn")
+    url = make_url(raw)
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # ours; Airflow's own driver may be absent
+    runs = ", ".join(f"'{s}'" for s in UNFINISHED_RUNS)
+    tasks = ", ".join(f"'{s}'" for s in UNFINISHED_TASKS)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(f"""
+                    SELECT start_date, 'DAG run ' || dag_id || '/' || run_id FROM dag_run
+                    WHERE state IN ({runs}) AND start_date IS NOT NULL
+                    UNION ALL
+                    SELECT start_date, 'task ' || dag_id || '/' || run_id || '/' || task_id FROM task_instance
+                    WHERE state IN ({tasks}) AND start_date IS NOT NULL
+                    ORDER BY 1 LIMIT 1
+                """)
+            ).first()
+    finally:
+        engine.dispose()
+    if found is None:
+        return None
+    start = found[0] if isinstance(found[0], datetime) else datetime.fromisoformat(str(found[0]))
+    return (start if start.tzinfo else start.replace(tzinfo=UTC)), found[1]
+
+
 def cleanup_airflow_metadata(ctx: JobContext) -> JobResult:
+    from fantasy_jobs.schema import utcnow
+
     days = settings.get("airflow_retention_days")
-    cutoff = ctx.now - timedelta(days=days)
+    # from the real clock when --at is later: a future --at never reaches young rows
+    cutoff = min(ctx.now, utcnow()) - timedelta(days=days)
     tables = cleanup_tables()
     env = metadata_environment()
+    spared = None
+    oldest = oldest_unfinished_start(env)
+    if oldest is not None and oldest[0] <= cutoff:
+        cutoff, spared = oldest[0] - timedelta(seconds=1), oldest[1]
+        ctx.log.warning(
+            "cutoff moved back to %s: %s is not finished yet (started then); nothing unfinished is cleaned",
+            cutoff.isoformat(),
+            spared,
+        )
     ctx.log.info(
         "airflow db clean%s: rows before %s (%d days) in %s",
         " (dry run)" if ctx.dry_run else "",
@@ -204,5 +268,11 @@ def cleanup_airflow_metadata(ctx: JobContext) -> JobResult:
     return JobResult(
         rows + logs["files"],
         summary,
-        {"cutoff": cutoff.isoformat(), "tables": counts, "log_files": logs, "dry_run": ctx.dry_run},
+        {
+            "cutoff": cutoff.isoformat(),
+            "spared_unfinished": spared,
+            "tables": counts,
+            "log_files": logs,
+            "dry_run": ctx.dry_run,
+        },
     )
