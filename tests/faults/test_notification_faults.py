@@ -219,3 +219,24 @@ def test_a_second_worker_after_the_lease_sends_nothing_twice(postgres, db, webho
     webhook.delay = 0.0
     drain(db)
     assert Counter(statuses(db).values()) == {"sent": 20} and set(webhook.per_key().values()) == {1}
+
+
+def test_a_worker_whose_clock_runs_15_s_ahead_takes_no_live_claim(postgres, db, webhook, monkeypatch):
+    """The lease is measured on the database's clock: a second worker whose own clock runs 15 s
+    ahead (more than the lease) finds the first worker's claims still live, so nothing is sent
+    twice; before, it took them as expired and re-sent what the first was delivering."""
+    from fantasy_jobs.jobs import notifications
+
+    add_webhooks(db, 20)
+    webhook.delay = 0.3  # 20 rows, 2 at a time: 3 s of deliveries in one claimed batch
+    settings = {"concurrency": 2, "batch_size": 20, "lease_seconds": 10, "time_budget_seconds": 5}
+    first = worker(postgres, db, webhook, **settings)
+    wait_for(lambda: webhook.requests or first.poll() is not None)
+    use_settings(monkeypatch, **settings)
+    ahead = timedelta(seconds=15)
+    monkeypatch.setattr(notifications, "utcnow", lambda: utcnow() + ahead)
+    second = run_job(db, "process_notifications", utcnow() + ahead)
+    output = first.communicate(timeout=60)[0]
+    assert first.returncode == 0, output
+    assert second.details["sent"] == 0
+    assert Counter(statuses(db).values()) == {"sent": 20} and set(webhook.per_key().values()) == {1}

@@ -2,7 +2,7 @@
 
 Rows are claimed in batches with one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
 RETURNING (PostgreSQL; on SQLite the statement alone is atomic, one writer at a time), which marks
-them `sending` with `claimed_at` (the wall clock at the claim: it is also this claim's token).
+them `sending` with `claimed_at` (the database's clock at the claim on PostgreSQL: it is also this claim's token).
 Due means: `pending` or `failed` whose `next_attempt_at` has passed, or `sending` whose claim is
 older than the lease (its worker died). The claim walks the partial index `ix_notifications_queue`
 (live rows only), so its cost does not grow with the sent rows kept for 30 days.
@@ -131,10 +131,33 @@ def queue_settings(job_timeout: timedelta | None = None) -> QueueSettings:
     return cfg
 
 
-DUE = """
+def due_sql(dialect: str) -> str:
+    """Rows due now: pending or failed and due, or claimed longer ago than the lease. On PostgreSQL
+    the lease is measured on the database's clock (`now()`), never a worker's: a worker whose clock
+    runs ahead would otherwise take claims another worker is still delivering. (SQLite: one
+    machine, one clock.)"""
+    expired = (
+        "claimed_at < now() - make_interval(secs => :lease_seconds)"
+        if dialect == "postgresql"
+        else "claimed_at < :lease_cutoff"
+    )
+    return f"""
     (status IN ('pending', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
-    OR (status = 'sending' AND claimed_at < :lease_cutoff)
+    OR (status = 'sending' AND {expired})
 """
+
+
+def lease_params(dialect: str, lease: timedelta) -> dict:
+    """The bind values of `due_sql`'s lease test for `dialect`."""
+    if dialect == "postgresql":
+        return {"lease_seconds": lease.total_seconds()}
+    return {"lease_cutoff": utcnow() - lease}
+
+
+def _lease_binds(dialect: str) -> list:
+    if dialect == "postgresql":
+        return [bindparam("lease_seconds")]
+    return [bindparam("lease_cutoff", type_=UtcDateTime())]
 
 
 def claim_statement(dialect: str):
@@ -155,18 +178,19 @@ def claim_statement(dialect: str):
             "CASE WHEN json_valid(payload) THEN json_object('id', id, 'user_id', user_id, 'kind', kind, "
             "'payload', json(payload)) END"
         )
-    return text(f"""
-        UPDATE notifications SET status = 'sending', claimed_at = :claimed_at
+    # the claim's time is also its token: the database's clock on PostgreSQL (returned), the worker's on SQLite
+    claimed = "now()" if dialect == "postgresql" else ":claimed_at"
+    statement = text(f"""
+        UPDATE notifications SET status = 'sending', claimed_at = {claimed}
         WHERE id IN (
             SELECT id FROM notifications
-            WHERE status IN ('pending', 'failed', 'sending') AND ({DUE}) AND id > :after
+            WHERE status IN ('pending', 'failed', 'sending') AND ({due_sql(dialect)}) AND id > :after
             ORDER BY id LIMIT :batch{lock})
-        RETURNING id, user_id, kind, attempts, {body} AS body
-    """).bindparams(
-        bindparam("now", type_=UtcDateTime()),
-        bindparam("lease_cutoff", type_=UtcDateTime()),
-        bindparam("claimed_at", type_=UtcDateTime()),
-    )
+        RETURNING id, user_id, kind, attempts, {body} AS body, claimed_at
+    """).bindparams(bindparam("now", type_=UtcDateTime()), *_lease_binds(dialect))
+    if dialect != "postgresql":
+        statement = statement.bindparams(bindparam("claimed_at", type_=UtcDateTime()))
+    return statement.columns(claimed_at=UtcDateTime())
 
 
 def in_app_statement(dialect: str):
@@ -177,12 +201,9 @@ def in_app_statement(dialect: str):
         UPDATE notifications SET status = 'sent', sent_at = :now, claimed_at = NULL, last_error = NULL
         WHERE id IN (
             SELECT id FROM notifications
-            WHERE status IN ('pending', 'failed', 'sending') AND kind = 'in_app' AND ({DUE})
+            WHERE status IN ('pending', 'failed', 'sending') AND kind = 'in_app' AND ({due_sql(dialect)})
             ORDER BY id LIMIT :batch{lock})
-    """).bindparams(
-        bindparam("now", type_=UtcDateTime()),
-        bindparam("lease_cutoff", type_=UtcDateTime()),
-    )
+    """).bindparams(bindparam("now", type_=UtcDateTime()), *_lease_binds(dialect))
 
 
 def walk_queue_in_id_order(conn) -> None:
@@ -206,7 +227,7 @@ def mark_in_app_sent(ctx: JobContext, lease: timedelta, budget_end: float) -> in
         with ctx.engine.begin() as conn:
             walk_queue_in_id_order(conn)
             marked = conn.execute(
-                statement, {"now": ctx.now, "lease_cutoff": utcnow() - lease, "batch": batch}
+                statement, {"now": ctx.now, "batch": batch, **lease_params(conn.dialect.name, lease)}
             ).rowcount
         done += marked
         if marked:
@@ -216,12 +237,13 @@ def mark_in_app_sent(ctx: JobContext, lease: timedelta, budget_end: float) -> in
     return done
 
 
-def count_due(conn, now: datetime, lease_cutoff: datetime) -> int:
+def count_due(conn, now: datetime, lease: timedelta) -> int:
+    dialect = conn.dialect.name
     return conn.execute(
         text(
-            f"SELECT count(*) FROM notifications WHERE status IN ('pending', 'failed', 'sending') AND ({DUE})"
-        ).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("lease_cutoff", type_=UtcDateTime())),
-        {"now": now, "lease_cutoff": lease_cutoff},
+            f"SELECT count(*) FROM notifications WHERE status IN ('pending', 'failed', 'sending') AND ({due_sql(dialect)})"
+        ).bindparams(bindparam("now", type_=UtcDateTime()), *_lease_binds(dialect)),
+        {"now": now, **lease_params(dialect, lease)},
     ).scalar()
 
 
@@ -330,7 +352,7 @@ def process_notifications(ctx: JobContext) -> JobResult:
     now = ctx.now  # due-ness, sent_at and backoff follow the run's time; the lease follows the wall clock
     if ctx.dry_run:
         with ctx.engine.connect() as conn:
-            due = count_due(conn, now, utcnow() - lease)
+            due = count_due(conn, now, lease)
         return JobResult(due, f"dry run: {due} notifications are due")
     url = webhook_url()
     if url is None:
@@ -449,18 +471,21 @@ class Delivery:
         started = time.monotonic()
         token = utcnow()
         conn = self.connection()
+        lease = timedelta(seconds=self.cfg.lease)
         with conn.begin():
             walk_queue_in_id_order(conn)
             rows = conn.execute(
                 self.claim_sql,
                 {
                     "now": self.ctx.now,
-                    "lease_cutoff": token - timedelta(seconds=self.cfg.lease),
                     "claimed_at": token,
                     "batch": self.cfg.batch,
                     "after": after,
+                    **lease_params(conn.dialect.name, lease),
                 },
             ).all()
+        if rows:  # PostgreSQL: the database's time of the claim; SQLite: `token` itself
+            token = rows[0].claimed_at
         return token, rows, started
 
     async def start_batch(self, rows: list[Any], token: datetime, lease_end: float, posts: set) -> None:
