@@ -85,6 +85,17 @@ def owner_text(row: Any) -> str:
     return text + f", started {row.started_at:%Y-%m-%d %H:%M:%S} UTC)"
 
 
+def database_now(engine) -> datetime:
+    """The clock heartbeats are compared on: the database's on PostgreSQL (workers on several
+    machines beat with `now()`), this machine's on SQLite (one machine)."""
+    from fantasy_jobs.schema import UtcDateTime, utcnow
+
+    if engine.dialect.name != "postgresql":
+        return utcnow()
+    with engine.connect() as conn:
+        return conn.scalar(select(func.now().cast(UtcDateTime())))
+
+
 def abandon_reason(row: Any, now: datetime, stale_s: float) -> str | None:
     """Why the `running` `row` is abandoned at `now`, or None while its owner may be alive."""
     last = row.heartbeat_at or row.started_at
@@ -106,10 +117,10 @@ def close_abandoned(
     long it ran until then. The UPDATE re-checks `status = 'running'` and the heartbeat it saw,
     so a row whose owner finishes or beats meanwhile is left alone. `dry_run` only reports.
     """
-    from fantasy_jobs.schema import JobExecution, utcnow
+    from fantasy_jobs.schema import JobExecution
 
     _, stale = heartbeat_settings()
-    now = utcnow()
+    now = database_now(engine)
     query = select(JobExecution).where(JobExecution.status == "running")
     if job_id is not None:
         query = query.where(JobExecution.job_id == job_id)
@@ -187,7 +198,7 @@ class Heartbeat:
                 conn.execute(
                     update(JobExecution)
                     .where(JobExecution.id == self.execution_id, JobExecution.status == "running")
-                    .values(heartbeat_at=utcnow())
+                    .values(heartbeat_at=func.now() if self.engine.dialect.name == "postgresql" else utcnow())
                 ).rowcount
             )
 

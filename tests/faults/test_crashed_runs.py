@@ -322,3 +322,26 @@ def test_a_run_killed_in_its_first_seconds_says_how_long_it_really_ran(app_db, t
         f"ran at least {killed.execution_time_s:.1f} s: from its start to its last heartbeat"
         in killed.error_message
     )
+
+
+def test_a_sweeper_whose_clock_runs_ahead_closes_no_live_run(app_db, tmp_path, monkeypatch):
+    """Heartbeats and the sweep use the database's clock: a sweeper whose own clock is 10 minutes
+    ahead (past `job_stale_seconds`) leaves a live run alone; the run then finishes `completed`."""
+    import fantasy_jobs.schema as schema
+    from fantasy_jobs.ownership import close_abandoned
+
+    engine, uri, name = app_db
+    blocker = hold_locks(engine, "cache_entries", "notifications")
+    job = start(uri, tmp_path, "cache", "cache_cleanup", "--at", PAST)
+    try:
+        wait_for("the job to wait on the locked tables", lambda: waiting_on_locks(engine, name) == 1)
+        wait_for("its first heartbeat", lambda: executions(engine)[0].heartbeat_at is not None)
+        real = schema.utcnow
+        monkeypatch.setattr(schema, "utcnow", lambda: real() + timedelta(minutes=10))
+        assert close_abandoned(engine, closed_by="a sweeper 10 minutes ahead") == []
+        monkeypatch.setattr(schema, "utcnow", real)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert job.wait(60) == 0
+    assert [r.status for r in executions(engine)] == ["completed"]
