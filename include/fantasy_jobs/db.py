@@ -243,6 +243,16 @@ def upsert_returning(
     return written
 
 
+def take_write_lock(conn) -> None:
+    """SQLite: make the transaction just begun a write transaction now (BEGIN IMMEDIATE, waiting up
+    to the busy timeout for another writer). A transaction that reads first and writes later would
+    otherwise fail at once with "database is locked" when another process committed in between
+    (SQLite cannot upgrade a read snapshot that is no longer the newest); seen with the README's
+    commands run side by side. Call it first in the transaction; PostgreSQL: nothing to do."""
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_temp_table(conn, name: str, columns: str) -> None:
     """A fresh temporary table on this connection (dropped at commit on PostgreSQL)."""
     if conn.dialect.name == "postgresql":
@@ -265,6 +275,9 @@ def use_job_work_mem(conn) -> None:
     sorting millions of rows; the server's default of 4 MB makes them spill to disk in hundreds of batches).
     And no JIT: it compiles each statement's expressions when the plan's cost estimate is high, which
     for these one-off statements costs more than it saves (1 s of a 3 s ranking statement, measured)."""
+    if conn.dialect.name == "sqlite":
+        take_write_lock(conn)
+        return
     if conn.dialect.name != "postgresql":
         return
     conn.execute(text("SET LOCAL jit = off"))
