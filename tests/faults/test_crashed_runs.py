@@ -211,7 +211,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigkill_of_a_backup_kills_pg_dump_and_the_next_backup_removes_the_old_partial(
+def test_sigkill_of_a_backup_kills_pg_dump_and_its_retry_removes_the_partial_however_young(
     app_db, tmp_path, fast_heartbeat, monkeypatch
 ):
     engine, uri, name = app_db
@@ -235,12 +235,14 @@ def test_sigkill_of_a_backup_kills_pg_dump_and_the_next_backup_removes_the_old_p
         if job.poll() is None:
             job.kill()
     (partial,) = [p for p in folder.iterdir() if p.name.startswith(".partial-")]
-    two_days_ago = time.time() - 2 * 86400
-    os.utime(partial, (two_days_ago, two_days_ago))
+    assert (partial / "owner.json").is_file()
 
-    result = run_job(engine, "backup_database", datetime.fromisoformat(PAST).replace(tzinfo=UTC))
-    assert result.details["stale_partials"] == [partial.name]
-    assert [p.name for p in folder.iterdir()] == ["fantasy_db-20260608T050000Z.dump"]
+    # the retry, seconds later: the partial is minutes old, its owner's row abandoned (pid gone)
+    retry = cli(uri, "backup_database", "--at", PAST, FANTASY_BACKUP_DIR=str(folder))
+    assert retry.returncode == 0, retry.stderr
+    assert f"removed {partial}, left by job_executions 1, a run that is over" in retry.stdout
+    assert "removed 1 partial backups of runs that are over" in retry.stdout
+    assert [p.name for p in folder.iterdir()] == ["fantasy_db-20260608T090000Z.dump"]  # 05:00 league time
     assert [r.status for r in executions(engine)] == ["abandoned", "completed"]
 
 

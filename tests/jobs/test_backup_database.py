@@ -6,18 +6,20 @@ import hashlib
 import os
 import sqlite3
 import subprocess
+import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from fantasy_jobs.demo import load_demo
 from fantasy_jobs.errors import PermanentJobError
 from fantasy_jobs.jobs.backup import files_to_delete
-from fantasy_jobs.schema import Backup, Base
+from fantasy_jobs.schema import Backup, Base, JobExecution, utcnow
+from fantasy_jobs.scratch import BACKUP_LOCAL_STAGING, BACKUP_STAGING, database_tag
 from tests.support.jobs import run_job
 from tests.support.postgres import PASSWORD, postgres_bin_dir
 
@@ -179,14 +181,60 @@ def test_password_reaches_pg_dump_only_through_the_environment(pg_engine, backup
     assert PASSWORD not in str(result.details) and PASSWORD not in result.summary
 
 
-def test_stale_partial_folders_of_killed_runs_are_removed_young_ones_kept(engine, backup_dir):
-    backup_dir.mkdir()
-    old, young = backup_dir / ".partial-killed", backup_dir / ".partial-in-progress"
-    for folder in (old, young):
-        folder.mkdir()
-        (folder / "fantasy_db-20260601T060000Z.dump").write_bytes(b"half a dump")
+def execution(engine, status: str) -> int:
+    """A backup_database row in `status`: the owner of a staging folder."""
+    with engine.begin() as conn:
+        return conn.execute(
+            insert(JobExecution)
+            .values(job_id="backup_database", status=status, trigger="cli", started_at=utcnow())
+            .returning(JobExecution.id)
+        ).scalar_one()
+
+
+def half_a_dump(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "fantasy_db-20260601T060000Z.dump").write_bytes(b"half a dump")
+    return folder
+
+
+def test_a_partial_of_a_run_that_is_over_goes_whatever_its_age_a_live_runs_stays(engine, backup_dir):
+    killed, live = execution(engine, "abandoned"), execution(engine, "running")
+    tag = database_tag(engine)
+    other = "0" * 8 if tag != "0" * 8 else "1" * 8
+    orphaned = half_a_dump(backup_dir / f"{BACKUP_STAGING.prefix}{tag}-{killed}-a1b2c3d4")  # a minute old
+    kept = {
+        half_a_dump(backup_dir / f"{BACKUP_STAGING.prefix}{tag}-{live}-e5f6g7h8").name,  # running
+        half_a_dump(backup_dir / f"{BACKUP_STAGING.prefix}{other}-{killed}-i9j0k1l2").name,  # another app db
+        half_a_dump(backup_dir / ".partial-young123").name,  # unowned (an older version), under a day
+    }
+    unowned_old = half_a_dump(backup_dir / ".partial-old45678")
     two_days_ago = time.time() - 2 * 86400
-    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(unowned_old, (two_days_ago, two_days_ago))
     result = run_job(engine, "backup_database", NOW)
-    assert result.details["stale_partials"] == [".partial-killed"] and not old.exists() and young.exists()
-    assert "1 stale staging folders removed" in result.summary
+    assert sorted(result.details["removed_partials"]) == sorted([orphaned.name, unowned_old.name])
+    assert "removed 2 partial backups of runs that are over" in result.summary
+    assert {p.name for p in backup_dir.iterdir() if p.is_dir()} == kept
+
+
+def test_a_partial_upload_to_object_storage_of_a_run_that_is_over_goes(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("FANTASY_BACKUP_DIR", f"file://{tmp_path}/remote")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    killed, live = execution(engine, "failed"), execution(engine, "running")
+    tag = database_tag(engine)
+    (tmp_path / "remote").mkdir()
+    upload = tmp_path / "remote" / f"{BACKUP_STAGING.prefix}{tag}-{killed}-fantasy_db-20260601T060000Z.dump"
+    uploading = tmp_path / "remote" / f"{BACKUP_STAGING.prefix}{tag}-{live}-fantasy_db-20260602T060000Z.dump"
+    for path in (upload, uploading):
+        path.write_bytes(b"half")
+    local = half_a_dump(temp / f"{BACKUP_LOCAL_STAGING.prefix}{tag}-{killed}-abcdefgh")
+    result = run_job(engine, "backup_database", NOW)
+    assert sorted(result.details["removed_partials"]) == sorted([upload.name, local.name])
+    assert sorted(p.name for p in (tmp_path / "remote").iterdir()) == [
+        uploading.name,
+        "fantasy_db-20260629T060000Z.dump"
+        if engine.dialect.name == "postgresql"
+        else "fantasy_db-20260629T060000Z.sqlite3",
+    ]
+    assert list(temp.iterdir()) == []

@@ -63,3 +63,19 @@ def test_job_now_is_the_logical_time_not_the_wall_clock(engine):
     # Run "as of" an hour earlier: entries that expired in the last hour were still valid then.
     result = run_job(engine, "cache_cleanup", NOW - timedelta(minutes=2, seconds=30))
     assert result.rows_affected == 1  # only the one that expired 3 minutes before NOW
+
+
+def test_a_future_at_never_deletes_an_entry_live_by_the_real_clock(engine):
+    real = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(CacheEntry),
+            [
+                {"key": "live", "value": "x", "expires_at": real + timedelta(hours=1)},
+                {"key": "gone", "value": "x", "expires_at": real - timedelta(hours=1)},
+            ],
+        )
+    result = run_job(engine, "cache_cleanup", real + timedelta(days=1))
+    assert result.rows_affected == 1
+    with engine.connect() as conn:
+        assert conn.scalars(select(CacheEntry.key)).all() == ["live"]

@@ -10,13 +10,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 
 from fantasy_jobs import alerts
+from fantasy_jobs.db import make_engine
 from fantasy_jobs.errors import JobSkipped
 from fantasy_jobs.jobs.backup import _sha256
 from fantasy_jobs.jobs.restore import SCRATCH_PREFIX, RestoreCheckFailed
-from fantasy_jobs.schema import Backup
+from fantasy_jobs.schema import Backup, JobExecution, utcnow
+from fantasy_jobs.scratch import RESTORE_DOWNLOAD, RESTORE_FOLDER, database_tag
 from tests.support.jobs import run_job
 
 NY = ZoneInfo("America/New_York")
@@ -60,9 +62,6 @@ def test_a_good_backup_verifies_and_the_outcome_is_recorded(setup, slack):
     assert manifest["player_game_stats"] > 1000 and manifest["backups"] == 0  # counted in the dump's snapshot
     dry = run_job(engine, "verify_backup_restore", CHECK_AT, dry_run=True)
     assert "would restore" in dry.summary and backup_row(engine).restore_result is None
-    if engine.dialect.name == "postgresql":  # what a killed earlier run left: dropped at the start
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{SCRATCH_PREFIX}killed_run"'))
     result = run_job(engine, "verify_backup_restore", CHECK_AT)
     row = backup_row(engine)
     assert row.restore_result == "passed" and row.restore_verified_at is not None
@@ -154,3 +153,81 @@ def test_a_backup_in_object_storage_is_downloaded_restored_and_the_download_remo
     assert backup_row(engine).restore_result == "passed"
     assert_nothing_left(engine, scratch)
     engine.dispose()
+
+
+def execution(engine, status: str) -> int:
+    """A job_executions row of verify_backup_restore in `status`: the owner of some scratch."""
+    with engine.begin() as conn:
+        return conn.execute(
+            insert(JobExecution)
+            .values(job_id="verify_backup_restore", status=status, trigger="cli", started_at=utcnow())
+            .returning(JobExecution.id)
+        ).scalar_one()
+
+
+def scratch_databases(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(
+            conn.scalars(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": SCRATCH_PREFIX + "%"}
+            )
+        )
+
+
+def test_scratch_of_runs_that_are_over_is_removed_a_live_runs_and_another_databases_are_kept(setup):
+    """What killed runs left (their rows abandoned or failed) goes at the next start, whatever its
+    age; a running row's scratch, another app database's and names this job does not make stay."""
+    engine, scratch = setup
+    over = [execution(engine, "abandoned"), execution(engine, "failed")]
+    live = execution(engine, "running")
+    tag = database_tag(engine)
+    other = "0" * 8 if tag != "0" * 8 else "1" * 8
+    leftovers = {f"{RESTORE_FOLDER.prefix}{tag}-{i}-x" for i in over}
+    leftovers.add(f"{RESTORE_DOWNLOAD.prefix}{tag}-{over[0]}-y")
+    kept = {f"{RESTORE_FOLDER.prefix}{tag}-{live}-z", f"{RESTORE_FOLDER.prefix}{other}-{over[0]}-w"}
+    kept.add(f"{RESTORE_FOLDER.prefix}unowned")
+    for name in leftovers | kept:
+        (scratch / name).mkdir()
+        (scratch / name / "restored.sqlite3").write_bytes(b"x" * 1000)
+    if engine.dialect.name == "postgresql":
+        doomed = {f"{SCRATCH_PREFIX}{tag}_{i}_ab" for i in over}
+        spared = {f"{SCRATCH_PREFIX}{tag}_{live}_ab", f"{SCRATCH_PREFIX}{other}_{over[0]}_ab"}
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name in doomed | spared:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        leftovers |= doomed
+    try:
+        result = run_job(engine, "verify_backup_restore", CHECK_AT)
+        assert sorted(result.details["removed_scratch"]) == sorted(leftovers)
+        assert f"removed {len(leftovers)} scratch resources" in result.summary
+        assert {p.name for p in scratch.iterdir()} == kept
+        if engine.dialect.name == "postgresql":
+            assert scratch_databases(engine) == spared
+    finally:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for name in scratch_databases(engine):
+                    conn.execute(text(f'DROP DATABASE "{name}"'))
+
+
+@pytest.mark.parametrize("demo_engine", ["postgresql"], indirect=True)
+def test_an_orphaned_scratch_database_someone_is_connected_to_is_kept(setup, postgres):
+    """A scratch database whose owner row is over but that a session still uses is not force-dropped
+    (PostgreSQL waits 5 s for the session to leave, then refuses)."""
+    engine, _ = setup
+    name = f"{SCRATCH_PREFIX}{database_tag(engine)}_{execution(engine, 'abandoned')}_ab"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    user = make_engine(postgres.url(name))
+    try:
+        with user.connect() as session:
+            session.execute(text("SELECT 1"))
+            result = run_job(engine, "verify_backup_restore", CHECK_AT)
+            assert result.details["removed_scratch"] == [] and scratch_databases(engine) == {name}
+        user.dispose()
+        assert run_job(engine, "verify_backup_restore", CHECK_AT).details["removed_scratch"] == [name]
+        assert scratch_databases(engine) == set()
+    finally:
+        user.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,7 +1,9 @@
 """backup_database: pg_dump (custom format) or SQLite's online backup, verified and kept 7 daily + 4 weekly.
 
 A backup is written under a temporary name and renamed only when complete and verified, so a
-killed run never leaves a file that looks like a good backup. Retention deletes only files whose
+killed run never leaves a file that looks like a good backup. The staging folder's name carries its
+owner (this app database and the run's job_executions id): the next run, a retry included, removes
+the partial of a run that is over, whatever its age, and never a live run's. Retention deletes only files whose
 name this job makes (`fantasy_db-YYYYMMDDTHHMMSSZ.dump|sqlite3`). The folder is a path or an
 object-storage URL (Airflow's ObjectStoragePath, e.g. s3://conn_id@bucket/prefix).
 """
@@ -32,10 +34,20 @@ from fantasy_jobs.db import session_scope
 from fantasy_jobs.errors import ConfigError, PermanentJobError
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import Backup, utcnow
+from fantasy_jobs.scratch import (
+    BACKUP_LOCAL_STAGING,
+    BACKUP_STAGING,
+    orphans,
+    remove_orphaned_folders,
+    temp_root,
+    write_owner,
+)
 from fantasy_jobs.timeutil import to_league
 
 BACKUP_NAME = re.compile(r"^fantasy_db-(\d{8}T\d{6}Z)\.(dump|sqlite3)$")
-STALE_PARTIAL_SECONDS = 86400  # a staging folder older than a day belongs to a run that died
+UNOWNED_PARTIAL_SECONDS = 86400
+"""A staging folder named before owners were (`.partial-<random>`) is removed when older than a day."""
+UNOWNED_NAME = re.compile(r"^(?:\.partial-|fantasy-backup-)[a-z0-9_]{8}$")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -49,14 +61,16 @@ class LocalFolder:
         self.path = Path(path).expanduser()
         self.path.mkdir(parents=True, exist_ok=True)
 
-    def staging(self) -> tempfile.TemporaryDirectory:
-        return tempfile.TemporaryDirectory(prefix=".partial-", dir=self.path)
+    def staging(self, ctx: JobContext) -> tempfile.TemporaryDirectory:
+        prefix = BACKUP_STAGING.owned_prefix(ctx.engine, ctx.execution_id)
+        return tempfile.TemporaryDirectory(prefix=prefix, dir=self.path)
 
-    def partials(self) -> list[Path]:
-        """Staging folders of earlier runs (a killed run leaves its `.partial-*` folder behind)."""
-        return [p for p in self.path.glob(".partial-*") if p.is_dir()]
+    def remove_orphans(self, ctx: JobContext) -> list[str]:
+        """Staging folders of this app database's runs that are over (a killed run leaves its own)."""
+        removed = remove_orphaned_folders(ctx.engine, BACKUP_STAGING, self.path, ctx.execution_id, ctx.log)
+        return removed + remove_unowned_partials(ctx, self.path)
 
-    def put(self, local: Path, name: str) -> str:
+    def put(self, local: Path, name: str, ctx: JobContext) -> str:
         target = self.path / name
         os.replace(local, target)
         return str(target)
@@ -72,7 +86,8 @@ class LocalFolder:
 
 
 class ObjectStorageFolder:
-    """An object-storage URL through Airflow's ObjectStoragePath: upload as .partial, then rename."""
+    """An object-storage URL through Airflow's ObjectStoragePath: upload under an owned partial name,
+    then rename."""
 
     def __init__(self, url: str) -> None:
         from airflow.sdk import ObjectStoragePath
@@ -80,14 +95,28 @@ class ObjectStorageFolder:
         self.base = ObjectStoragePath(url)
         self.base.mkdir(parents=True, exist_ok=True)
 
-    def staging(self) -> tempfile.TemporaryDirectory:
-        return tempfile.TemporaryDirectory(prefix="fantasy-backup-")
+    def staging(self, ctx: JobContext) -> tempfile.TemporaryDirectory:
+        return tempfile.TemporaryDirectory(
+            prefix=BACKUP_LOCAL_STAGING.owned_prefix(ctx.engine, ctx.execution_id)
+        )
 
-    def partials(self) -> list[Path]:
-        return [p for p in Path(tempfile.gettempdir()).glob("fantasy-backup-*") if p.is_dir()]
+    def remove_orphans(self, ctx: JobContext) -> list[str]:
+        """Local copies and half-uploaded objects of this app database's runs that are over."""
+        removed = remove_orphaned_folders(
+            ctx.engine, BACKUP_LOCAL_STAGING, temp_root(), ctx.execution_id, ctx.log
+        )
+        removed += remove_unowned_partials(ctx, temp_root())
+        uploads = [
+            p.name for p in self.base.iterdir() if p.is_file() and p.name.startswith(BACKUP_STAGING.prefix)
+        ]
+        for name in orphans(ctx.engine, BACKUP_STAGING, uploads, ctx.execution_id):
+            (self.base / name).unlink(missing_ok=True)
+            ctx.log.warning("removed the partial upload %s, left by a run that is over", self.base / name)
+            removed.append(name)
+        return removed
 
-    def put(self, local: Path, name: str) -> str:
-        partial = self.base / f".{name}.partial"
+    def put(self, local: Path, name: str, ctx: JobContext) -> str:
+        partial = self.base / f"{BACKUP_STAGING.owned_prefix(ctx.engine, ctx.execution_id)}{name}"
         with local.open("rb") as source, partial.open("wb") as target:
             shutil.copyfileobj(source, target, length=1024 * 1024)
         final = self.base / name
@@ -114,18 +143,19 @@ def backup_folder():
     return LocalFolder(configured)
 
 
-def remove_stale_partials(ctx: JobContext, folder, max_age_s: float = STALE_PARTIAL_SECONDS) -> list[str]:
-    """Delete staging folders older than `max_age_s` by the real clock (younger ones may belong to a
-    run in progress elsewhere); returns their names."""
+def remove_unowned_partials(ctx: JobContext, parent: Path) -> list[str]:
+    """Staging folders named before they carried an owner, older than a day by the real clock."""
     removed = []
-    for path in folder.partials():
+    for path in parent.iterdir():
+        if not (UNOWNED_NAME.match(path.name) and path.is_dir()):
+            continue
         try:
             age = time.time() - path.stat().st_mtime
         except FileNotFoundError:
             continue
-        if age > max_age_s:
+        if age > UNOWNED_PARTIAL_SECONDS:
             shutil.rmtree(path, ignore_errors=True)
-            ctx.log.info("removed stale staging folder %s (%.0f h old)", path, age / 3600)
+            ctx.log.warning("removed the unowned staging folder %s (%.0f h old)", path, age / 3600)
             removed.append(path.name)
     return removed
 
@@ -338,14 +368,15 @@ def backup_database(ctx: JobContext) -> JobResult:
         ctx.log.info("%s: %s", summary, ", ".join(doomed) or "none")
         return JobResult(1 + len(doomed), summary, {"would_write": name, "would_delete": doomed})
 
-    stale = remove_stale_partials(ctx, folder)
-    with folder.staging() as staging:
+    orphaned = folder.remove_orphans(ctx)
+    with folder.staging(ctx) as staging:
+        write_owner(Path(staging), ctx.engine, ctx.execution_id, ctx.job.id)
         local = Path(staging) / name
         verification, manifest = (
             dump_postgres(ctx, local) if backend == "postgresql" else dump_sqlite(ctx, local)
         )
         size, checksum = local.stat().st_size, _sha256(local)
-        location = folder.put(local, name)
+        location = folder.put(local, name, ctx)
     ctx.log.info("backup written: %s (%d bytes, sha256 %s; %s)", location, size, checksum, verification)
 
     with session_scope(ctx.engine) as session:
@@ -374,9 +405,9 @@ def backup_database(ctx: JobContext) -> JobResult:
                 .values(deleted_at=utcnow())
             )
     summary = f"backup {name} ({size} bytes) verified; retention deleted {len(doomed)} old backups"
-    summary += f"; {len(stale)} stale staging folders removed" if stale else ""
+    summary += f"; removed {len(orphaned)} partial backups of runs that are over" if orphaned else ""
     return JobResult(
         1 + len(doomed),
         summary,
-        {"path": location, "size": size, "sha256": checksum, "deleted": doomed, "stale_partials": stale},
+        {"path": location, "size": size, "sha256": checksum, "deleted": doomed, "removed_partials": orphaned},
     )

@@ -17,7 +17,7 @@ from fantasy_jobs import settings
 from fantasy_jobs.batching import delete_in_id_ranges
 from fantasy_jobs.ownership import close_abandoned
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import CacheEntry
+from fantasy_jobs.schema import CacheEntry, utcnow
 
 
 def cache_statistics(engine, now) -> dict[str, int]:
@@ -33,16 +33,22 @@ def cache_statistics(engine, now) -> dict[str, int]:
     return {"total": row[0], "expired": row[1], "no_expiry": row[2]}
 
 
+def expiry_time(ctx: JobContext):
+    """Rows expired by then go: the earlier of the run's time and the real clock, so a run with a
+    future `--at` never deletes an entry that is still live."""
+    return min(ctx.now, utcnow())
+
+
 def delete_expired_entries(ctx: JobContext, batch_size: int) -> int:
-    """Delete rows expired at ctx.now in id ranges of about `delete_batch_seconds` each (the first
-    `batch_size` ids wide), each batch its own transaction (fantasy_jobs.batching)."""
+    """Delete rows expired at `expiry_time` in id ranges of about `delete_batch_seconds` each (the
+    first `batch_size` ids wide), each batch its own transaction (fantasy_jobs.batching)."""
     table = CacheEntry.__table__
     return delete_in_id_ranges(
         ctx.engine,
         ctx.log,
         "cache_entries (expired)",
         table,
-        table.c.expires_at < ctx.now,
+        table.c.expires_at < expiry_time(ctx),
         batch_size,
         settings.get("delete_batch_seconds"),
     )
@@ -129,7 +135,7 @@ def cache_cleanup(ctx: JobContext) -> JobResult:
     """Expired rows of `cache_entries`, then leaked keys in Redis when `fantasy_redis` is configured."""
     batch_size = settings.get("cache_batch_size") or 1
     abandoned = close_abandoned(ctx.engine, closed_by="cache_cleanup's sweep", dry_run=ctx.dry_run)
-    before = cache_statistics(ctx.engine, ctx.now)
+    before = cache_statistics(ctx.engine, expiry_time(ctx))
     ctx.log.info(
         "cache_entries before: %(total)d rows, %(expired)d expired, %(no_expiry)d without expiry", before
     )
@@ -137,7 +143,7 @@ def cache_cleanup(ctx: JobContext) -> JobResult:
         deleted, after = before["expired"], before
     else:
         deleted = delete_expired_entries(ctx, batch_size)
-        after = cache_statistics(ctx.engine, ctx.now)
+        after = cache_statistics(ctx.engine, expiry_time(ctx))
     client = redis_client()
     if client is None:
         ctx.log.info(

@@ -4,8 +4,9 @@ The newest live backup is checked against its sha256, restored into a scratch da
 (PostgreSQL: a temporary database on the same server, through pg_restore; SQLite: a copy in a
 temporary folder, integrity-checked), and every app table's row count is compared with the
 manifest backup_database wrote in the dump's own snapshot. The scratch database or folder is
-removed afterwards, also on failure; scratch databases a killed run left behind are dropped at
-the next start. The outcome and duration go on the backup's row (`restore_verified_at`,
+removed afterwards, also on failure. Scratch names carry their owner (this app database and the
+run's job_executions id, see `fantasy_jobs.scratch`): the next run removes what a killed run left,
+and never another app database's scratch or a live run's. The outcome and duration go on the backup's row (`restore_verified_at`,
 `restore_result`, `restore_message`, `restore_duration_s`); a corrupted file, a failed restore or
 a mismatch fails the job at once (no retry can fix it) with one Slack message.
 """
@@ -28,8 +29,17 @@ from fantasy_jobs.errors import JobSkipped, PermanentJobError
 from fantasy_jobs.jobs.backup import _pg_environment, _pg_tools, _sha256, run_tied, table_counts
 from fantasy_jobs.runtime import JobContext, JobResult
 from fantasy_jobs.schema import Backup, utcnow
+from fantasy_jobs.scratch import (
+    RESTORE_DATABASE,
+    RESTORE_DOWNLOAD,
+    RESTORE_FOLDER,
+    app_database,
+    remove_orphaned_folders,
+    temp_root,
+    write_owner,
+)
 
-SCRATCH_PREFIX = "fantasy_restore_check_"
+SCRATCH_PREFIX = RESTORE_DATABASE.prefix
 
 
 class RestoreCheckFailed(PermanentJobError):
@@ -52,14 +62,16 @@ def newest_backup(engine) -> Backup | None:
 
 
 @contextlib.contextmanager
-def local_copy(path: str) -> Iterator[Path]:
+def local_copy(ctx: JobContext, path: str) -> Iterator[Path]:
     """The backup as a local file (object-storage backups are downloaded to a temporary folder)."""
     if "://" not in path:
         yield Path(path)
         return
     from airflow.sdk import ObjectStoragePath
 
-    with tempfile.TemporaryDirectory(prefix="fantasy-restore-download-") as folder:
+    prefix = RESTORE_DOWNLOAD.owned_prefix(ctx.engine, ctx.execution_id)
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        write_owner(Path(folder), ctx.engine, ctx.execution_id, ctx.job.id)
         local = Path(folder) / Path(path).name
         with ObjectStoragePath(path).open("rb") as source, local.open("wb") as target:
             shutil.copyfileobj(source, target, length=1024 * 1024)
@@ -70,29 +82,42 @@ def _autocommit(engine):
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
-def drop_leftover_scratch_databases(engine, log) -> list[str]:
-    """Scratch databases of an earlier run that was killed before it could drop them."""
-    with _autocommit(engine) as conn:
+def drop_orphaned_scratch_databases(ctx: JobContext) -> list[str]:
+    """Scratch databases of this app database's earlier runs that are over (a killed run could not
+    drop its own). Dropped without FORCE: a database someone is still connected to is kept."""
+    from sqlalchemy.exc import DBAPIError
+
+    from fantasy_jobs.scratch import orphans
+
+    with _autocommit(ctx.engine) as conn:
         names = conn.scalars(
             text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
-            {"prefix": SCRATCH_PREFIX + "%"},
+            {"prefix": RESTORE_DATABASE.prefix + "%"},
         ).all()
-        for name in names:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log.warning("dropped scratch database %s left by an earlier run", name)
-    return list(names)
+        dropped = []
+        for name in orphans(ctx.engine, RESTORE_DATABASE, names, ctx.execution_id):
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            except DBAPIError as exc:  # 55006 object_in_use: a session is still in it
+                ctx.log.warning("kept scratch database %s: %s", name, str(exc.orig).splitlines()[0])
+                continue
+            ctx.log.warning("dropped scratch database %s, left by a run that is over", name)
+            dropped.append(name)
+    return dropped
 
 
-def restore_postgres(engine, dump: Path, log) -> dict[str, int]:
+def restore_postgres(ctx: JobContext, dump: Path) -> dict[str, int]:
     """pg_restore `dump` into a temporary database on the same server; its row counts; dropped after."""
+    engine, log = ctx.engine, ctx.log
     with engine.connect() as conn:
         server_major = int(conn.execute(text("SHOW server_version_num")).scalar()) // 10000
     tools = _pg_tools(server_major)
-    drop_leftover_scratch_databases(engine, log)
-    scratch = f"{SCRATCH_PREFIX}{uuid.uuid4().hex[:12]}"
+    scratch = RESTORE_DATABASE.owned_prefix(engine, ctx.execution_id) + uuid.uuid4().hex[:6]
+    owner = f"scratch of {ctx.job.id} run {ctx.execution_id} for {app_database(engine)}".replace("'", "''")
     try:
         with _autocommit(engine) as conn:
             conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+            conn.exec_driver_sql(f"COMMENT ON DATABASE \"{scratch}\" IS '{owner}'")  # no bind params: ':5432'
     except Exception as exc:
         raise RuntimeError(
             f"could not create the scratch database {scratch} (the fantasy_db role needs CREATEDB): "
@@ -122,14 +147,16 @@ def restore_postgres(engine, dump: Path, log) -> dict[str, int]:
         log.info("scratch database %s dropped", scratch)
 
 
-def restore_sqlite(backup: Path, log) -> dict[str, int]:
+def restore_sqlite(ctx: JobContext, backup: Path) -> dict[str, int]:
     """A copy of the SQLite backup in a temporary folder, integrity-checked; its row counts."""
     from sqlalchemy import create_engine
 
-    with tempfile.TemporaryDirectory(prefix="fantasy-restore-check-") as folder:
+    prefix = RESTORE_FOLDER.owned_prefix(ctx.engine, ctx.execution_id)
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        write_owner(Path(folder), ctx.engine, ctx.execution_id, ctx.job.id)
         copy = Path(folder) / "restored.sqlite3"
         shutil.copyfile(backup, copy)
-        log.info("restoring %s into %s", backup.name, copy)
+        ctx.log.info("restoring %s into %s", backup.name, copy)
         try:
             with contextlib.closing(sqlite3.connect(copy)) as conn:
                 check = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -143,6 +170,17 @@ def restore_sqlite(backup: Path, log) -> dict[str, int]:
                 return table_counts(conn)
         finally:
             engine.dispose()
+
+
+def remove_orphaned_scratch(ctx: JobContext) -> list[str]:
+    """What killed runs of this app database left: scratch folders and downloads, scratch databases."""
+    removed = [
+        *remove_orphaned_folders(ctx.engine, RESTORE_FOLDER, temp_root(), ctx.execution_id, ctx.log),
+        *remove_orphaned_folders(ctx.engine, RESTORE_DOWNLOAD, temp_root(), ctx.execution_id, ctx.log),
+    ]
+    if ctx.engine.dialect.name == "postgresql":
+        removed += drop_orphaned_scratch_databases(ctx)
+    return removed
 
 
 def compare(manifest: dict[str, int], restored: dict[str, int]) -> list[str]:
@@ -179,8 +217,9 @@ def verify_backup_restore(ctx: JobContext) -> JobResult:
         return JobResult(1, summary, {"path": backup.path})
 
     started = time.perf_counter()
+    leftovers = remove_orphaned_scratch(ctx)
     try:
-        with local_copy(backup.path) as path:
+        with local_copy(ctx, backup.path) as path:
             if not path.is_file():
                 raise RestoreCheckFailed(f"backup file {backup.path} is missing")
             checksum = _sha256(path)
@@ -190,9 +229,9 @@ def verify_backup_restore(ctx: JobContext) -> JobResult:
                     f"{backup.checksum[:12]}... recorded when it was written"
                 )
             if backup.backend == "postgresql":
-                restored = restore_postgres(ctx.engine, path, ctx.log)
+                restored = restore_postgres(ctx, path)
             else:
-                restored = restore_sqlite(path, ctx.log)
+                restored = restore_sqlite(ctx, path)
         if backup.manifest is None:
             message = f"restored {sum(restored.values())} rows; no manifest to compare (an older backup)"
         else:
@@ -218,4 +257,6 @@ def verify_backup_restore(ctx: JobContext) -> JobResult:
     duration = time.perf_counter() - started
     _record(ctx.engine, backup.id, "passed", message, duration)
     summary = f"backup {Path(backup.path).name}: {message} ({duration:.1f} s)"
-    return JobResult(1, summary, {"path": backup.path, "tables": restored, "duration_s": round(duration, 3)})
+    summary += f"; removed {len(leftovers)} scratch resources of runs that are over" if leftovers else ""
+    details = {"path": backup.path, "tables": restored, "duration_s": round(duration, 3)}
+    return JobResult(1, summary, details | {"removed_scratch": leftovers})
