@@ -62,9 +62,20 @@ def pid_space() -> str | None:
     return f"{boot}/{namespace}"
 
 
-def owner_details() -> dict[str, Any]:
-    """What a new `running` row keeps in `details` so that a sweep can check its pid."""
-    return {"owner": {"pid_space": pid_space()}}
+def owner_details(started_on_database_clock: datetime) -> dict[str, Any]:
+    """What a new `running` row keeps in `details`: its pid space, so that a sweep can check its pid,
+    and its start on the database's clock, so that an abandoned run's duration is measured on one
+    clock (heartbeats are the database's; `started_at` is the worker's, like the data's change times)."""
+    return {"owner": {"pid_space": pid_space(), "started": started_on_database_clock.isoformat()}}
+
+
+def owner_start(row: Any) -> datetime:
+    """When the row's run started on the database's clock (`started_at` for rows made before)."""
+    recorded = ((row.details or {}).get("owner") or {}).get("started")
+    try:
+        return datetime.fromisoformat(recorded) if recorded else row.started_at
+    except (TypeError, ValueError):
+        return row.started_at
 
 
 def pid_alive(pid: int) -> bool:
@@ -132,7 +143,7 @@ def close_abandoned(
         if reason is None:
             continue
         last = row.heartbeat_at or row.started_at
-        ran = round(max((last - row.started_at).total_seconds(), 0.0), 3)
+        ran = round(max((last - owner_start(row)).total_seconds(), 0.0), 3)
         lived = (
             f"ran at least {ran:.1f} s: from its start to its last heartbeat at {last:%Y-%m-%d %H:%M:%S} UTC"
             if row.heartbeat_at is not None

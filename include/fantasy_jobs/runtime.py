@@ -211,7 +211,13 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
     is recorded `skipped` naming the run that holds it, and raised as JobSkipped.
     """
     from fantasy_jobs.db import get_engine, session_scope
-    from fantasy_jobs.ownership import Heartbeat, close_abandoned, heartbeat_settings, owner_details
+    from fantasy_jobs.ownership import (
+        Heartbeat,
+        close_abandoned,
+        database_now,
+        heartbeat_settings,
+        owner_details,
+    )
     from fantasy_jobs.schema import JobExecution, utcnow
 
     logger = logger or logging.getLogger(f"fantasy_jobs.jobs.{job.id}")
@@ -222,14 +228,15 @@ def execute(job: Job, req: RunRequest, *, engine=None, logger: logging.Logger | 
     for closed in close_abandoned(engine, job.id, closed_by=f"the next run of {job.id}"):
         logger.warning("%s: closed abandoned execution %s: %s", job.id, closed["id"], closed["reason"])
 
+    beat = database_now(engine)  # the first sign of life, on the clock the sweep compares with
     with session_scope(engine) as session:
         started_at = utcnow()
         row = JobExecution(
             **_tracking_values(job, req),
             status="running",
             started_at=started_at,
-            heartbeat_at=started_at,
-            details=owner_details(),  # replaced by the outcome's details when the run ends
+            heartbeat_at=beat,
+            details=owner_details(beat),  # replaced by the outcome's details when the run ends
         )
         session.add(row)
         session.flush()

@@ -347,3 +347,48 @@ def test_a_sweeper_whose_clock_runs_ahead_closes_no_live_run(app_db, tmp_path, m
         blocker.close()
     assert job.wait(60) == 0
     assert [r.status for r in executions(engine)] == ["completed"]
+
+
+def skewed_clock(folder: Path, minutes: float) -> str:
+    """A PYTHONPATH entry whose sitecustomize moves the app's clock (`schema.utcnow`) by `minutes`
+    in the process that loads it: a worker whose clock is off."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(
+        "from datetime import timedelta\n"
+        "import fantasy_jobs.schema as schema\n"
+        "_real = schema.utcnow\n"
+        f"schema.utcnow = lambda: _real() + timedelta(minutes={minutes})\n"
+    )
+    return str(folder)
+
+
+def test_a_worker_whose_clock_runs_behind_looks_alive_and_its_abandoned_run_says_how_long_it_ran(
+    app_db, tmp_path, fast_heartbeat
+):
+    """A worker 10 minutes behind the database: its new row is not stale to a sweeper on the right
+    clock, nor to its own sweep (cache_cleanup sweeps every job; before, it closed its own row as
+    abandoned: "no heartbeat for 600 s"), and when it is killed after about 3 s its duration is
+    measured on the database's clock, not 10 minutes longer."""
+    from fantasy_jobs.ownership import close_abandoned
+
+    engine, uri, name = app_db
+    blocker = hold_locks(engine, "cache_entries", "notifications")
+    skew = skewed_clock(tmp_path / "skew", -10)
+    job = start(uri, tmp_path, "cache", "cache_cleanup", "--at", PAST, PYTHONPATH=skew)
+    try:
+        wait_for("its row", lambda: executions(engine))
+        assert close_abandoned(engine, closed_by="a sweeper on the right clock") == []
+        wait_for("the job to wait on the locked tables", lambda: waiting_on_locks(engine, name) == 1)
+        (row,) = executions(engine)
+        assert row.status == "running"  # its own sweep left it alone
+        assert (utcnow() - row.started_at).total_seconds() > 590  # the worker's clock is 10 minutes behind
+        time.sleep(3)
+        job.send_signal(signal.SIGKILL)
+        job.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if job.poll() is None:
+            job.kill()
+    (closed,) = close_abandoned(engine, closed_by="the test's sweep")
+    assert 2.5 <= closed["ran_s"] <= 6, closed  # not 600 s more: one clock from start to last beat
