@@ -1,4 +1,4 @@
-# The README's two commands: `make run` (the demo on SQLite, Airflow standalone on 127.0.0.1:8080)
+# The README's two commands: `make run` (the demo on SQLite, Airflow on 127.0.0.1:8080)
 # and `make test` (the whole suite, with the PostgreSQL it needs). Both set up a fresh clone.
 SHELL := /bin/bash
 VENV := .venv
@@ -15,8 +15,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-run: install
-	bash scripts/run_local.sh
+DB ?= sqlite
+run: install  # DB=postgres: the app database on PostgreSQL (a local cluster, or FANTASY_DB_URL)
+	DB=$(DB) bash scripts/run_local.sh
 
 test: install
 	bash scripts/ensure_test_services.sh

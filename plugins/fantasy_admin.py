@@ -6,11 +6,16 @@ The logic lives in `fantasy_jobs.admin`; this file only registers it with Airflo
 from airflow.plugins_manager import AirflowPlugin
 
 from fantasy_jobs.admin import PREFIX, app
+from fantasy_jobs.ui_timezone import LeagueTimezoneDefault
 
 
 class FantasyAdminPlugin(AirflowPlugin):
     name = "fantasy_admin"
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "Fantasy jobs admin"}]
+    # the UI's times in league time until a user picks another zone (see fantasy_jobs.ui_timezone)
+    fastapi_root_middlewares = [
+        {"middleware": LeagueTimezoneDefault, "name": "League time as the UI's default"}
+    ]
     external_views = [
         {
             # short enough for the nav rail ("Fantasy jobs" was cut); Airflow's own scheduler Jobs

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, status
@@ -90,13 +90,18 @@ def next_run(job: Job, now: datetime) -> datetime | None:
 
 
 def last_runs() -> dict[str, dict[str, Any]]:
-    from sqlalchemy import func, select
+    """Each job's newest run by start time (then id), the order of its bar strip: the badge and the
+    strip's last bar are the same run. One small indexed lookup per registry job."""
+    from sqlalchemy import select, union_all
 
-    from fantasy_jobs.schema import JobExecution
+    from fantasy_jobs.schema import JobExecution as E
 
-    latest = select(func.max(JobExecution.id)).group_by(JobExecution.job_id).scalar_subquery()
+    newest = [
+        select(E).where(E.job_id == job.id).order_by(E.started_at.desc(), E.id.desc()).limit(1).subquery()
+        for job in JOBS
+    ]
     with _engine().connect() as conn:
-        rows = conn.execute(select(JobExecution).where(JobExecution.id.in_(latest))).all()
+        rows = conn.execute(union_all(*(select(*part.c) for part in newest))).all()
     return {row.job_id: execution_json(row) for row in rows}
 
 
@@ -131,6 +136,7 @@ def execution_json(row) -> dict[str, Any]:
         "job_id": row.job_id,
         "status": row.status,
         "started_at": row.started_at.isoformat() if row.started_at else None,
+        "logical_time": row.logical_time.isoformat() if row.logical_time else None,
         "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "duration_s": row.execution_time_s,
         "rows_affected": row.rows_affected,
@@ -385,17 +391,20 @@ def run_job(
                     "dag_run_id": active,
                 },
             )
-        run_id = trigger_dag(
+        dag_run = trigger_dag(
             job.dag_id,
             triggered_by=DagRunTriggeredByType.REST_API,
             conf={"jobs": [job_id], "dry_run": dry_run},
             triggering_user_name=user.get_name(),
-        ).run_id
+        )
+        run_id = dag_run.run_id
     base = str(request.base_url).rstrip("/")
+    triggered = (_parse(dag_run.run_after) or datetime.now(UTC)).astimezone(_tz())  # run ids stay UTC
     return {
         "job_id": job_id,
         "dag_id": job.dag_id,
         "dag_run_id": run_id,
+        "triggered_at": f"{triggered:%a %d %b %H:%M:%S %Z}",
         "dry_run": dry_run,
         "url": f"{base}/dags/{job.dag_id}/runs/{run_id}",
     }
@@ -500,6 +509,22 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
+AS_OF_CLI = timedelta(minutes=5)
+AS_OF_ANY = timedelta(days=1)
+
+
+def as_of(run: dict[str, Any], now: datetime) -> dict[str, str] | None:
+    """The time a run ran as, when it is not about when it started: `fantasy-jobs run --at` more than
+    5 minutes off, or any run more than a day off (a cleared or caught-up old run)."""
+    started, logical = _parse(run.get("started_at")), _parse(run.get("logical_time"))
+    if started is None or logical is None:
+        return None
+    gap = abs(started - logical)
+    if gap > AS_OF_ANY or (run.get("trigger") == "cli" and gap > AS_OF_CLI):
+        return when(logical, now)
+    return None
+
+
 def too_late(run: dict[str, Any]) -> bool:
     """A misfire: a scheduled run that started past its grace and skipped on purpose."""
     return run["status"] == "skipped" and "misfire" in (run.get("error") or "")
@@ -532,6 +557,7 @@ def run_view(run: dict[str, Any], now: datetime, base_url: str) -> dict[str, Any
         "chips": chips,
         "row_class": row_class,
         "started": when(run["started_at"], now) or {"text": "", "rel": "", "exact": ""},
+        "as_of": as_of(run, now),
         "duration": _duration(run["duration_s"]),
         "rows": run["rows_affected"],
         "message": _late_summary(run) if too_late(run) else (run["error"] or "")[:240],

@@ -111,10 +111,14 @@ def cmd_espn_sample(args: argparse.Namespace) -> int:
 
     from fantasy_jobs.espn.demo_sample import write_demo_sample
 
-    files = write_demo_sample(_engine(), Path(args.folder))
-    print(
-        f"{files} ESPN-shaped files written to {args.folder}; point wnba_api at file://{Path(args.folder).resolve()}"
-    )
+    if args.folder:
+        folder = Path(args.folder)
+    else:  # never into the current folder (the checkout) by surprise: a new temporary folder
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="fantasy-espn-sample-"))
+    files = write_demo_sample(_engine(), folder)
+    print(f"{files} ESPN-shaped files written to {folder}; point wnba_api at file://{folder.resolve()}")
     return 0
 
 
@@ -197,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser(
         "espn-sample", help="write the offline demo's ESPN payloads from the demo database"
     )
-    sample.add_argument("folder")
+    sample.add_argument(
+        "folder", nargs="?", help="where to write (default: a new folder in the system temp folder)"
+    )
     sample.set_defaults(func=cmd_espn_sample)
     replay = sub.add_parser(
         "espn-replay",

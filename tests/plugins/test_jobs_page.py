@@ -179,3 +179,45 @@ def test_the_live_group_shows_games_live_the_last_tick_its_lag_and_the_days_tick
         'data-testid="live-lag">6.2 s</span>' in page
         and 'data-testid="ticks-today">3</span> (1 failed), worst lag 9.5 s' in page
     )
+
+
+def test_the_badge_is_the_newest_start_like_the_strips_last_bar_and_an_at_run_says_as_of(engine, monkeypatch):
+    """A run inserted later (higher id) but started earlier (a daily chain job takes its DAG run's
+    start) is not the badge: the newest start is, the strip's last bar. A `--at` run in the past
+    says the time it ran as."""
+    monkeypatch.setattr(admin, "_engine", lambda: engine)
+    base = {
+        "trigger": "cli",
+        "dry_run": False,
+        "long_running": False,
+        "job_id": "ingest_teams",
+        "logical_time": None,
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            insert(JobExecution),
+            [
+                {**base, "status": "completed", "started_at": NOW - timedelta(minutes=5)},
+                {
+                    **base,
+                    "status": "failed",
+                    "started_at": NOW - timedelta(hours=2),  # inserted second, started first
+                    "trigger": "scheduled",
+                },
+                {
+                    **base,
+                    "job_id": "reset_weekly_moves",
+                    "status": "completed",
+                    "started_at": NOW - timedelta(minutes=1),
+                    "logical_time": datetime(2026, 6, 8, 9, 0, tzinfo=UTC),  # --at 2026-06-08T05:00
+                },
+            ],
+        )
+    last = admin.last_runs()
+    runs, _ = admin.recent_runs_per_job(["ingest_teams"])
+    assert last["ingest_teams"]["status"] == "completed" == runs["ingest_teams"][-1].status
+    shown = admin.run_view(last["reset_weekly_moves"], NOW, "http://x")
+    assert shown["as_of"]["text"] == "Mon 08 Jun 05:00"
+    assert admin.run_view(last["ingest_teams"], NOW, "http://x")["as_of"] is None  # no logical time
+    near = {**last["ingest_teams"], "logical_time": (NOW - timedelta(minutes=4)).isoformat()}
+    assert admin.run_view(near, NOW, "http://x")["as_of"] is None  # a minute off: nothing to say

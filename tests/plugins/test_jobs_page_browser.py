@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from fantasy_jobs.db import make_engine
 from fantasy_jobs.demo import load_demo
@@ -206,6 +207,12 @@ def test_run_now_links_to_the_dag_run(cluster, page):
     link.wait_for(timeout=30_000)
     href = link.get_attribute("href")
     assert href.startswith(f"{servers.url}/dags/fantasy_frequent/runs/manual__"), href
+    banner = frame.locator("#message").inner_text()
+    assert re.search(
+        r"for cache_cleanup at \w{3} \d\d \w{3} \d\d:\d\d:\d\d E[SD]T \(league time\)", banner
+    ), banner
+    # Airflow's own pages default to league time too (no zone picked in this browser)
+    assert page.evaluate("localStorage.getItem('timezone')") == '"America/New_York"'
     shot(page, "3-run-now-link.png")
     link.click()
     run_path = href.removeprefix(servers.url)
@@ -270,7 +277,8 @@ def test_an_empty_jobs_selection_is_refused_before_a_run_exists(cluster, page):
 def seed_badges(engine) -> str:
     """Every badge state on jobs no scheduled run touches during the test (daily and weekly), and
     30 runs of a weekly job that no catch-up run touched (which one depends on the weekday) for its
-    sparkline; inserted after the catch-up runs, so they are the latest rows. Returns that job."""
+    sparkline; the catch-up runs' rows are moved a day back, so these are the newest starts. Returns
+    that job."""
     with engine.connect() as conn:
         touched = set(conn.execute(select(JobExecution.job_id).distinct()).scalars())
     spark_job = next(job for job in WEEKLY_JOBS if job not in touched)
@@ -344,6 +352,8 @@ def seed_badges(engine) -> str:
         },
     ]
     with engine.begin() as conn:
+        # the badge is each job's newest start: the catch-up runs move a day back, out of the way
+        conn.execute(text("UPDATE job_executions SET started_at = started_at - interval '1 day'"))
         conn.execute(insert(JobExecution), rows)
     return spark_job
 
