@@ -1,8 +1,10 @@
 """`make run` as a newcomer meets it, on a busy machine, and every README line typed as written.
 
 A copy of the checkout (its files; `.venv` shared) in a temporary folder, and an empty environment
-(`env -i` with only HOME, PATH and a free PORT). While two CPU-bound processes keep the machine
-busy, `make run` starts Airflow; then, in order:
+(`env -i` with only HOME, PATH and a free PORT). `make run` starts Airflow while one CPU-bound
+process per core keeps the machine busy until its API server answers; it starts when the session
+does (conftest's `pytest_collection_finish`), so its first 10 minutes pass beside the rest of the
+suite, which loads the machine too. Then, in order:
 
 - every shell line of the README's Quick start, Command line, Operations and Live data sections
   runs verbatim in `env -i bash` with only `source scripts/env.sh` before it and exits 0 (the
@@ -22,10 +24,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import sqlite3
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -35,6 +34,17 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO
+from tests.support.make_run import (
+    BusyMakeRun,
+    copy_checkout,
+    ctrl_c,
+    empty_env,
+    failed_tries,
+    processes_of,
+    start_make_run,
+    wait_for,
+    wait_for_api,
+)
 from tests.support.postgres import free_port
 
 pytestmark = [pytest.mark.airflow_cli, pytest.mark.skipif(shutil.which("make") is None, reason="needs make")]
@@ -87,126 +97,6 @@ def run_block(
     )
 
 
-# --- the checkout and make run --------------------------------------------------------------
-
-
-def copy_checkout(dest: Path) -> Path:
-    """The checkout's files (tracked and new, not ignored) and a `.venv` that shares this one's
-    packages, marked installed so `make run` does not reinstall."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = REPO / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    venv = dest / ".venv"
-    venv.mkdir()
-    for entry in (REPO / ".venv").iterdir():
-        if entry.name == "pyvenv.cfg":
-            shutil.copy2(entry, venv / entry.name)
-        elif entry.name != ".installed":
-            (venv / entry.name).symlink_to(entry)
-    (venv / ".installed").touch()
-    return dest
-
-
-def empty_env(home: Path, port: int, **extra: str) -> dict[str, str]:
-    return {"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "PORT": str(port), **extra}
-
-
-def start_make_run(checkout: Path, env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
-    handle = log.open("a")
-    return subprocess.Popen(
-        ["env", "-i", *(f"{k}={v}" for k, v in env.items()), "make", "run", *args],
-        cwd=checkout,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C is a SIGINT to this group, as a terminal sends it
-    )
-
-
-def wait_for(what: str, check, timeout: float, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\n{log.read_text()[-4000:]}" if log else ""))
-
-
-def wait_for_api(make: subprocess.Popen, port: int, log: Path) -> None:
-    """Until make run's API server answers; fails at once when make run stops first."""
-
-    def ready() -> bool:
-        if make.poll() is not None:
-            raise AssertionError(f"make run stopped (exit {make.returncode}):\n{log.read_text()[-4000:]}")
-        return api_answers(port)
-
-    wait_for("the API server of make run", ready, 600, log)
-
-
-def api_answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def processes_of(airflow_home: Path) -> list[str]:
-    """Live processes whose environment has this Airflow home: what make run started."""
-    mark = f"AIRFLOW_HOME={airflow_home}".encode()
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if mark in (proc / "environ").read_bytes().split(b"\0"):
-                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if state != "Z":
-                    command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                    found.append(f"{proc.name}: {command[:120]}")
-        except OSError:
-            continue
-    return found
-
-
-def ctrl_c(make: subprocess.Popen, airflow_home: Path, log: Path) -> None:
-    os.killpg(make.pid, signal.SIGINT)
-    make.wait(120)
-    left = wait_for(
-        "every process make run started to stop", lambda: not processes_of(airflow_home) or None, 90, log
-    )
-    assert left is None or not processes_of(airflow_home)
-
-
-def failed_tries(airflow_home: Path) -> tuple[list[tuple], int]:
-    """Task instances that needed more than one try or did not succeed, and how many ran."""
-    with sqlite3.connect(f"file:{airflow_home / 'airflow.db'}?mode=ro", uri=True, timeout=30) as conn:
-        bad = conn.execute(
-            "SELECT dag_id, run_id, task_id, try_number, state FROM task_instance"
-            " WHERE try_number > 1 OR state IN ('failed', 'up_for_retry', 'upstream_failed')"
-        ).fetchall()
-        bad += conn.execute(
-            "SELECT dag_id, run_id, task_id, try_number, state FROM task_instance_history"
-            " WHERE state IN ('failed', 'up_for_retry')"
-        ).fetchall()
-        ran = conn.execute(
-            "SELECT count(*) FROM task_instance WHERE state IN ('success', 'skipped')"
-        ).fetchone()[0]
-    return bad, ran
-
-
-def busy_machine(seconds: float) -> list[subprocess.Popen]:
-    """One CPU-bound process per core for `seconds`: Airflow starts on a loaded machine."""
-    burn = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass\n"
-    return [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(os.cpu_count() or 2)]
-
-
 def check_ui_in_a_browser(port: int, password: str, shots: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -233,30 +123,31 @@ def check_ui_in_a_browser(port: int, password: str, shots: Path) -> None:
 # --- the test -------------------------------------------------------------------------------
 
 
+def busy_make_run(request, tmp_path_factory) -> BusyMakeRun:
+    """The instance the session started at collection (see conftest), or one started now."""
+    started = getattr(request.config, "busy_make_run", None)
+    if started is None:
+        started = request.config.busy_make_run = BusyMakeRun(tmp_path_factory.mktemp("busy-make-run"))
+    return started
+
+
 @pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
 )
-def test_make_run_on_a_busy_machine_and_every_readme_line_as_typed(tmp_path):
-    checkout = copy_checkout(tmp_path / "checkout")
-    home = tmp_path / "home"
-    home.mkdir()
-    airflow_home = checkout / ".airflow"
-    port = free_port()
-    log = tmp_path / "make-run.log"
+def test_make_run_on_a_busy_machine_and_every_readme_line_as_typed(request, tmp_path_factory):
+    run = busy_make_run(request, tmp_path_factory)
+    checkout, airflow_home, log = run.checkout, run.airflow_home, run.log
     blocks = readme_blocks()
     assert all(blocks.values()), {k: len(v) for k, v in blocks.items()}
     quick = [line for block in blocks["Quick start"] for line in typed_lines(block)]
     skipped = [line for line in quick if line.split("#")[0].strip() in SKIPPED_LINES]
     assert sorted(s.split("#")[0].strip() for s in skipped) == sorted(SKIPPED_LINES)
-
-    burners = busy_machine(180)
-    started = time.monotonic()
-    make = start_make_run(checkout, empty_env(home, port), log)
+    env = empty_env(run.home, run.port)
+    env.pop("PORT")  # the lines find make run's port in .airflow/airflow.cfg
     try:
-        wait_for_api(make, port, log)
+        wait_for_api(run.make, run.port, log)
+        print(f"make run's API answered {run.api_after_s or 0:.0f} s after the start on the busy machine")
         wait_for("the scheduler", lambda: (airflow_home / "logs/components/scheduler.log").exists(), 60, log)
-        env = empty_env(home, port)
-        env.pop("PORT")  # the lines find make run's port in .airflow/airflow.cfg
         outputs = []
         for block in blocks["Quick start"]:
             rest = "\n".join(line for line in typed_lines(block) if line not in skipped)
@@ -268,25 +159,20 @@ def test_make_run_on_a_busy_machine_and_every_readme_line_as_typed(tmp_path):
                 assert done.returncode == 0, (section, block, done.stdout[-2000:], done.stderr[-3000:])
                 outputs.append(done.stdout)
         sample = re.search(r"files written to (\S+);", "\n".join(outputs))
-        assert (
-            sample and Path(sample.group(1)).is_dir() and not str(sample.group(1)).startswith(str(checkout))
-        )
+        assert sample and Path(sample.group(1)).is_dir() and not sample.group(1).startswith(str(checkout))
         shutil.rmtree(sample.group(1), ignore_errors=True)
 
         password = (airflow_home / "simple_auth_manager_passwords.json.generated").read_text()
         password = re.search(r'"admin": "([^"]+)"', password).group(1)
         wait_for("the login line", lambda: f"login: admin / {password}" in log.read_text(), 60, log)
         if CHROMIUM.exists():
-            check_ui_in_a_browser(port, password, REPO / "test-artifacts" / "screenshots")
+            check_ui_in_a_browser(run.port, password, REPO / "test-artifacts" / "screenshots")
 
-        time.sleep(max(0.0, FIRST_START - (time.monotonic() - started)))
+        time.sleep(max(0.0, FIRST_START - (time.monotonic() - run.started)))
         bad, ran = failed_tries(airflow_home)
         assert bad == [] and ran > 0, (bad, ran, log.read_text()[-3000:])
     finally:
-        for burner in burners:
-            burner.kill()
-        if make.poll() is None:
-            ctrl_c(make, airflow_home, log)
+        run.stop()
     assert processes_of(airflow_home) == []
 
     for block in blocks["Live data"]:  # Airflow is stopped: the new connection reaches no public host
@@ -294,7 +180,7 @@ def test_make_run_on_a_busy_machine_and_every_readme_line_as_typed(tmp_path):
         assert done.returncode == 0, (block, done.stderr[-3000:])
     got = run_block(checkout, env, "airflow connections get wnba_api -o json")
     assert "site.api.espn.com" in got.stdout, got.stdout + got.stderr
-    assert not (home / "airflow").exists(), "~/airflow created"
+    assert not (run.home / "airflow").exists(), "~/airflow created"
 
 
 @pytest.mark.skipif(
