@@ -165,11 +165,14 @@ class BusyMakeRun:
                 self.api_after_s = time.monotonic() - self.started
                 break
             time.sleep(1)
+        self._stop_burners()
+
+    def _stop_burners(self) -> None:
         for burner in self.burners:
             burner.kill()
+            burner.wait()
 
     def stop(self) -> None:
-        for burner in self.burners:
-            burner.kill()
+        self._stop_burners()
         if self.make.poll() is None:
             ctrl_c(self.make, self.airflow_home, self.log)
