@@ -28,8 +28,10 @@ bench: install  # the app at SCALE leagues in a throwaway PostgreSQL; each job a
 	bash scripts/ensure_test_services.sh
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
-lint: install
+lint: install  # what CI checks before the tests: lint, format, types (configured in pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 schedule-table: install  # rewrites the README's schedule table from the registry
 	$(BIN)/python -c 'import re, pathlib; from fantasy_jobs.registry import schedule_markdown as t; \

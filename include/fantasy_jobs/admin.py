@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -40,7 +40,7 @@ def _user_dependency():
 CurrentUser = Annotated[Any, Depends(_user_dependency())]
 
 
-def _authorized(user, dag_id: str, method: str, run: bool = False) -> bool:
+def _authorized(user, dag_id: str, method: Literal["GET", "POST"], run: bool = False) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
@@ -52,7 +52,7 @@ def _authorized(user, dag_id: str, method: str, run: bool = False) -> bool:
     )
 
 
-def _require(user, dag_id: str, method: str, run: bool = False) -> None:
+def _require(user, dag_id: str, method: Literal["GET", "POST"], run: bool = False) -> None:
     if not _authorized(user, dag_id, method, run):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"Forbidden: you may not {'trigger' if run else 'read'} {dag_id}"
@@ -251,7 +251,7 @@ def history(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """`job_executions`, newest first; filter by job and status; paged with limit and offset."""
-    from sqlalchemy import func, select
+    from sqlalchemy import ColumnElement, func, select
 
     from fantasy_jobs.schema import JobExecution
 
@@ -264,7 +264,7 @@ def history(
             status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown status {status_!r}; known: {', '.join(STATUSES)}"
         )
     readable = [s.dag_id for s in GROUPS.values() if _authorized(user, s.dag_id, "GET")]
-    where = [JobExecution.job_id.in_([j.id for j in JOBS if j.dag_id in readable])]
+    where: list[ColumnElement[bool]] = [JobExecution.job_id.in_([j.id for j in JOBS if j.dag_id in readable])]
     if job_id:
         where.append(JobExecution.job_id == job_id)
     if status_:
@@ -397,6 +397,8 @@ def run_job(
             conf={"jobs": [job_id], "dry_run": dry_run},
             triggering_user_name=user.get_name(),
         )
+        if dag_run is None:  # Airflow found no DAG to trigger
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{job.dag_id} could not be triggered; try again")
         run_id = dag_run.run_id
     base = str(request.base_url).rstrip("/")
     triggered = (_parse(dag_run.run_after) or datetime.now(UTC)).astimezone(_tz())  # run ids stay UTC

@@ -47,7 +47,7 @@ def delete_in_id_ranges(
         with engine.connect() as conn:
             bounds = conn.execute(select(func.min(ids), func.max(ids)).where(condition)).one()
     start, last = bounds
-    if start is None:
+    if start is None or last is None:
         return 0
     first_width = max(first_width, 1)
     done, width, best_rate, started = 0, first_width, 0.0, time.monotonic()

@@ -51,7 +51,9 @@ def _deadline(group: str):
     `fantasy_deadline_<group>_seconds` (see `fantasy_jobs.deadlines`)."""
     if _running_dags_test():
         return None
-    from airflow.sdk import AsyncCallback, DeadlineAlert
+    # airflow.sdk exports both, but its type stub (__init__.pyi) lists neither: import their modules
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert
 
     spec = GROUPS[group]
     return DeadlineAlert(

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -218,10 +219,10 @@ def upsert_returning(
 
         table = Base.metadata.tables[table]
     table = getattr(table, "__table__", table)
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # the two dialects' INSERT .. ON CONFLICT share this interface, not a type
+    insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     columns = [c for c in rows[0] if c not in keys] if update else []
     now = utcnow()
     if touch and touch in table.c:

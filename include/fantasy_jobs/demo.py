@@ -14,7 +14,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from fantasy_jobs import schema as s
@@ -211,7 +211,8 @@ def load_demo(engine: Engine) -> dict[str, int]:
         player_rows = conn.execute(select(s.Player.id, s.Player.team_id).order_by(s.Player.id)).all()
         roster_of: dict[int, list[int]] = {}
         for pid, tid in player_rows:
-            roster_of.setdefault(tid, []).append(pid)
+            if tid is not None:  # every demo player has a team
+                roster_of.setdefault(tid, []).append(pid)
 
         games, espn_game = [], 401_900_000
         franchise_ids = [team_ids[t[0]] for t in TEAMS]
@@ -233,7 +234,8 @@ def load_demo(engine: Engine) -> dict[str, int]:
                     }
                 )
         add(s.Game, games)
-        stats, final_scores = [], {}
+        stats: list[dict[str, Any]] = []
+        final_scores: dict[int, tuple[int, int]] = {}
         for game_id, home, away, status in conn.execute(
             select(s.Game.id, s.Game.home_team_id, s.Game.away_team_id, s.Game.status).order_by(s.Game.id)
         ).all():
@@ -270,16 +272,16 @@ def load_demo(engine: Engine) -> dict[str, int]:
                         }
                     )
             if totals[home] == totals[away]:  # no ties in basketball: one more free throw for the home side
-                line = next(x for x in reversed(stats) if x["team_id"] == home and not x["did_not_play"])
-                line["ftm"] += 1
-                line["fta"] = max(line["fta"], line["ftm"])
-                line["pts"] += 1
+                extra = next(x for x in reversed(stats) if x["team_id"] == home and not x["did_not_play"])
+                extra["ftm"] += 1
+                extra["fta"] = max(extra["fta"], extra["ftm"])
+                extra["pts"] += 1
                 totals[home] += 1
             final_scores[game_id] = (totals[home], totals[away])
         add(s.PlayerGameStats, stats)
         for game_id, (home_score, away_score) in final_scores.items():
             conn.execute(
-                s.Game.__table__.update()
+                update(s.Game)
                 .where(s.Game.id == game_id)
                 .values(home_score=home_score, away_score=away_score)
             )
@@ -323,7 +325,7 @@ def load_demo(engine: Engine) -> dict[str, int]:
                     completed_at=completed_at,
                 )
             )
-            league_id = conn.scalar(select(func.max(s.League.id)))
+            league_id = conn.execute(select(func.max(s.League.id))).scalar_one()
             owners = user_ids[(index % 3) * 10 : (index % 3) * 10 + 10]
             conn.execute(
                 insert(s.FantasyTeam),
@@ -451,7 +453,7 @@ def _move(conn, team_id: int, starter_slot: str, bench_slot: str, at: datetime) 
     ).all()
     starter = next(r for r in current if r.slot == starter_slot)
     bench = next(r for r in current if r.slot == bench_slot)
-    conn.execute(rs.__table__.update().where(rs.id.in_([starter.id, bench.id])).values(released_at=at))
+    conn.execute(update(rs).where(rs.id.in_([starter.id, bench.id])).values(released_at=at))
     conn.execute(
         insert(rs),
         [
@@ -505,7 +507,7 @@ def _trade(conn, league_id: int, team_a: int, team_b: int, at: datetime) -> None
             },
         ],
     )
-    conn.execute(rs.__table__.update().where(rs.id.in_([slot_a.id, slot_b.id])).values(released_at=at))
+    conn.execute(update(rs).where(rs.id.in_([slot_a.id, slot_b.id])).values(released_at=at))
     conn.execute(
         insert(rs),
         [

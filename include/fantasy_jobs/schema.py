@@ -1011,6 +1011,14 @@ ARCHIVE_TABLES: dict[str, Table] = {
 }
 
 
+def table_of(model: type[Base]) -> Table:
+    """The model's Table: SQLAlchemy types `__table__` as any FromClause, Core's bulk statements
+    and the batching helpers want the Table it is."""
+    table = model.__table__
+    assert isinstance(table, Table), model
+    return table
+
+
 def create_all(engine: Engine) -> list[str]:
     """Create every table that does not exist yet, and the columns and indexes a newer version of
     this model added to tables that do (safe to run again); returns the table names."""
@@ -1062,7 +1070,7 @@ def add_missing_columns_and_indexes(engine: Engine, tables: set[str] | None = No
             for index in table.indexes:
                 if index.name not in indexes:
                     index.create(conn, checkfirst=True)
-                    added.append(index.name)
+                    added.append(str(index.name))
     return added
 
 

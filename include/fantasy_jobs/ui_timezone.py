@@ -46,10 +46,10 @@ class LeagueTimezoneDefault:
 
         async def rewrite(message) -> None:
             if message["type"] == "http.response.start":
-                headers = dict(message.get("headers") or [])
+                present = dict(message.get("headers") or [])
                 if (
-                    headers.get(b"content-type", b"").startswith(b"text/html")
-                    and b"content-encoding" not in headers
+                    present.get(b"content-type", b"").startswith(b"text/html")
+                    and b"content-encoding" not in present
                 ):
                     held["start"] = message  # the body decides: sent with it
                     return

@@ -19,12 +19,12 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlencode
 
 import httpx
@@ -319,7 +319,9 @@ class EspnClient:
         else:
             raise _Unfinished(f"the answer is encoded {encoding!r}, which the client did not ask for")
         body = bytearray()
-        async with contextlib.aclosing(response.aiter_raw()) as raws:  # closed now, not by the GC
+        # httpx types aiter_raw() as an AsyncIterator; it is an async generator, closed now, not by the GC
+        chunks = cast("AsyncGenerator[bytes, None]", response.aiter_raw())
+        async with contextlib.aclosing(chunks) as raws:
             async for raw in raws:
                 progress.received += len(raw)
                 data = raw

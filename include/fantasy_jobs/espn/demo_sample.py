@@ -177,12 +177,12 @@ def write_demo_sample(engine: Engine, root: Path) -> int:
             season=g.season,
         )
         if sample.score("home") == sample.score("away"):  # no ties: one more free throw for the home side
-            line = next(x for x in sample.home_lines if x.stats)
+            line, played = next((x, x.stats) for x in sample.home_lines if x.stats)
             line.stats = {
-                **line.stats,
-                "ftm": line.stats["ftm"] + 1,
-                "fta": line.stats["fta"] + 1,
-                "pts": line.stats["pts"] + 1,
+                **played,
+                "ftm": played["ftm"] + 1,
+                "fta": played["fta"] + 1,
+                "pts": played["pts"] + 1,
             }
         _write(root, api.SUMMARY, sample.summary(), f"event={g.espn_id}")
         by_day.setdefault(f"{g.start_time.astimezone(eastern):%Y%m%d}", []).append(sample)

@@ -573,8 +573,8 @@ def _stat_line(team: TeamInfo, keys: list[str], line: BoxLine, where: str) -> di
         "did_not_play": line.didNotPlay,
         "plus_minus": None,
     }
-    for columns in STAT_KEYS.values():
-        for column in columns:
+    for names in STAT_KEYS.values():
+        for column in names:
             row.setdefault(column, 0)
     if line.didNotPlay or not line.stats:
         row["did_not_play"] = True

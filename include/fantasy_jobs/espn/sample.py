@@ -171,7 +171,8 @@ class SampleGame:
                     "score": self.score(side),
                     "team": t.json(),
                     "winner": self.status == "final"
-                    and self.score(side) == max(self.score("home"), self.score("away"), key=int),
+                    and self.score(side)
+                    == max(self.score("home") or "0", self.score("away") or "0", key=int),
                 }
                 for i, (side, t) in enumerate((("home", self.home), ("away", self.away)))
             ],

@@ -144,19 +144,19 @@ def calculate_analytics(ctx: JobContext) -> JobResult:
                     "rated": rated,
                 }
             )
-        rated = sum(r["rated"] for r in rows)
+        rated_seasons = sum(r["rated"] for r in rows)
         details = {"full": reason is not None, "player_seasons": len(rows)}
         if ctx.dry_run:
             return JobResult(
                 len(rows),
-                f"dry run: would store consistency of {len(rows)} player seasons ({rated} rated)",
+                f"dry run: would store consistency of {len(rows)} player seasons ({rated_seasons} rated)",
                 details,
             )
         written = remove_gone_player_seasons(conn, rows, scoped=reason is None)
         written += upsert(conn, "player_consistency", rows, ["player_id", "season"])
     return JobResult(
         written,
-        f"{len(rows)} player seasons ({rated} rated, {len(rows) - rated} under "
+        f"{len(rows)} player seasons ({rated_seasons} rated, {len(rows) - rated_seasons} under "
         f"{MIN_RATED_GAMES} games): {written} new or changed",
         details,
     )
@@ -180,7 +180,7 @@ def scoring_trends(weekly: dict[int, dict[int, list[tuple[int, float, float]]]])
                     "median_points": summary.median,
                     "stddev_points": summary.stddev,
                     "change_from_previous": round_half_up(summary.mean - previous, 4)
-                    if previous is not None
+                    if previous is not None and summary.mean is not None
                     else None,
                 }
             )

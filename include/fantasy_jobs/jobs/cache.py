@@ -17,7 +17,7 @@ from fantasy_jobs import settings
 from fantasy_jobs.batching import delete_in_id_ranges
 from fantasy_jobs.ownership import close_abandoned
 from fantasy_jobs.runtime import JobContext, JobResult
-from fantasy_jobs.schema import CacheEntry, utcnow
+from fantasy_jobs.schema import CacheEntry, table_of, utcnow
 
 
 def cache_statistics(engine, now) -> dict[str, int]:
@@ -42,7 +42,7 @@ def expiry_time(ctx: JobContext):
 def delete_expired_entries(ctx: JobContext, batch_size: int) -> int:
     """Delete rows expired at `expiry_time` in id ranges of about `delete_batch_seconds` each (the
     first `batch_size` ids wide), each batch its own transaction (fantasy_jobs.batching)."""
-    table = CacheEntry.__table__
+    table = table_of(CacheEntry)
     return delete_in_id_ranges(
         ctx.engine,
         ctx.log,

@@ -44,6 +44,7 @@ from fantasy_jobs.schema import (
     Notification,
     Player,
     RosterSlot,
+    table_of,
     utcnow,
 )
 
@@ -181,8 +182,8 @@ def vacuum(ctx: JobContext) -> None:
 def cleanup_old_data(ctx: JobContext) -> JobResult:
     batch = settings.get("cleanup_batch_size") or 1
     now = min(ctx.now, utcnow())  # retention from the real clock: a future --at never deletes young rows
-    notes, logs = Notification.__table__, IngestLog.__table__
-    slots, runs, checks = RosterSlot.__table__, JobExecution.__table__, DataQualityResult.__table__
+    notes, logs = table_of(Notification), table_of(IngestLog)
+    slots, runs, checks = table_of(RosterSlot), table_of(JobExecution), table_of(DataQualityResult)
     orphan = or_(
         not_(exists().where(FantasyTeam.id == slots.c.fantasy_team_id)),
         not_(exists().where(Player.id == slots.c.player_id)),

@@ -30,6 +30,7 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -308,7 +309,7 @@ class Outcome:
 
 
 def record(
-    conn, outcomes: list[Outcome], token: datetime, now: datetime, cfg: QueueSettings
+    conn, outcomes: list[Outcome], token: datetime | None, now: datetime, cfg: QueueSettings
 ) -> tuple[list[dict], int]:
     """Write `outcomes` of the claim `token` in the open transaction.
 
@@ -416,6 +417,7 @@ class Delivery:
         try:
             # the next batch is claimed while this one starts: no pause between batches
             after = 0
+            claimed: asyncio.Future[tuple[datetime, Sequence[Any], float]] | None
             claimed = self.loop.run_in_executor(self.database, self.claim, after)
             while claimed is not None:
                 token, rows, claim_started = await claimed
@@ -466,7 +468,7 @@ class Delivery:
         if self.conn is not None:
             self.conn.close()
 
-    def claim(self, after: int) -> tuple[datetime, list[Any], float]:
+    def claim(self, after: int) -> tuple[datetime, Sequence[Any], float]:
         """Runs in the database thread: claim up to a batch of due rows past id `after`, under a fresh token."""
         started = time.monotonic()
         token = utcnow()
@@ -488,7 +490,7 @@ class Delivery:
             token = rows[0].claimed_at
         return token, rows, started
 
-    async def start_batch(self, rows: list[Any], token: datetime, lease_end: float, posts: set) -> None:
+    async def start_batch(self, rows: Sequence[Any], token: datetime, lease_end: float, posts: set) -> None:
         """Start a POST per webhook row as slots free; the rows that may not start are released."""
         for row in rows:
             if row.kind == "in_app":  # claimed beside webhooks: nothing to send

@@ -251,7 +251,8 @@ def leagues_not_scored_with_their_weights(conn, page: int = 5000) -> Finding | N
         .order_by(League.id)
         .limit(page)
     )
-    total, sample, after = 0, [], 0
+    total, after = 0, 0
+    sample: list[int] = []
     while leagues := conn.execute(query, {"after": after}).all():
         after = leagues[-1].id
         for league in leagues:
@@ -309,7 +310,7 @@ def check_draft_state_consistency(conn, since=None) -> CheckResult:
     return run_rules(conn, "draft_state_consistency", rules)
 
 
-CHECKS: tuple[Callable[[Any], CheckResult], ...] = (
+CHECKS: tuple[Callable[[Any, datetime | None], CheckResult], ...] = (
     check_player_stats_consistency,
     check_roster_slot_integrity,
     check_score_calculation_accuracy,
@@ -341,6 +342,8 @@ def check_scope(ctx: JobContext) -> tuple[datetime | None, str]:
     if last_completed_start(ctx, full_only=True, within=timedelta(hours=hours)) is None:
         return None, f"whole database: none checked in the last {hours} h (quality_full_hours)"
     last = last_completed_start(ctx)
+    if last is None:  # cannot be after a whole-database run above; said plainly if it ever is
+        return None, "whole database: no completed run to look back from"
     # rows changed shortly before the last run started are looked at again: change times are
     # written by several processes' clocks
     overlap = timedelta(seconds=settings.get("quality_scope_overlap_seconds"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from fantasy_jobs import scoring, settings
@@ -151,7 +151,7 @@ def assign_fantasy_weeks(conn) -> int:
     ]
     if changes:
         conn.execute(
-            Game.__table__.update().where(Game.id == bindparam("gid")).values(fantasy_week=bindparam("week")),
+            update(Game).where(Game.id == bindparam("gid")).values(fantasy_week=bindparam("week")),
             changes,
         )
     return len(changes)
