@@ -180,6 +180,18 @@ def test_make_run_on_a_busy_machine_and_every_readme_line_as_typed(request, tmp_
         assert done.returncode == 0, (block, done.stderr[-3000:])
     got = run_block(checkout, env, "airflow connections get wnba_api -o json")
     assert "site.api.espn.com" in got.stdout, got.stdout + got.stderr
+
+    # without env.sh, AIRFLOW_HOME alone: the airflow.cfg make run wrote names the same folders
+    bare = subprocess.run(
+        ["env", "-i", f"HOME={run.home}", f"AIRFLOW_HOME={airflow_home}", str(checkout / ".venv/bin/airflow")]
+        + ["dags", "list", "--local", "-o", "plain"],
+        cwd=run.home,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bare.returncode == 0 and "fantasy_daily" in bare.stdout, bare.stdout[-2000:] + bare.stderr[-2000:]
+    assert "DeadlineReferenceNotRegistered" not in bare.stdout + bare.stderr
     assert not (run.home / "airflow").exists(), "~/airflow created"
 
 
