@@ -1,4 +1,4 @@
-"""`fantasy-jobs`: the operators' command line (init-db, load-demo, jobs, run).
+"""`fantasy-jobs`: the operators' command line (init-db, db, load-demo, jobs, run).
 
 The database comes from AIRFLOW_CONN_FANTASY_DB or the `fantasy_db` Airflow connection, as in
 Airflow. `run` goes through the same runtime as the DAG tasks, tracking row included.
@@ -84,11 +84,82 @@ def _engine():
 
 
 def cmd_init_db(_: argparse.Namespace) -> int:
-    from fantasy_jobs.schema import create_all
+    from fantasy_jobs.migrate import upgrade
 
     engine = _engine()
-    tables = create_all(engine)
-    print(f"{len(tables)} tables ready on {engine.url.render_as_string(hide_password=True)}")
+    result = upgrade(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if result.adopted:
+        print(f"a database made before migrations: recognised as the baseline and stamped on {where}")
+    if result.before == result.after:
+        print(f"schema already at revision {result.after} (head) on {where}")
+    else:
+        print(f"schema upgraded {result.before or '(empty)'} -> {result.after} (head) on {where}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """`fantasy-jobs db ...`: the schema revision of the fantasy_db database (README, Upgrading)."""
+    from fantasy_jobs import migrate
+
+    if args.db_command == "history":
+        print(migrate.history(), end="")
+        return 0
+    if args.db_command == "revision":
+        return _new_revision(args)
+    engine = _engine()
+    _logs_to_stderr()  # stdout carries the answer (the SQL of --sql) alone
+    if args.db_command == "current":
+        with engine.connect() as connection:
+            revision = migrate.current_revision(connection)
+            legacy = revision is None and migrate.legacy_differences(connection) is not None
+        head = migrate.head()
+        state = "head" if revision == head else f"head is {head}"
+        if legacy:
+            state = "made before migrations; `fantasy-jobs db upgrade` stamps it at the baseline"
+        print(f"{revision or '(none)'} ({state})")
+        return 0
+    if args.db_command == "check":
+        problems = migrate.check(engine)
+        for problem in problems:
+            print(f"differs: {problem}")
+        if problems:
+            print(f"{len(problems)} difference(s) between the database and the code", file=sys.stderr)
+            return 1
+        print(f"database at head {migrate.head()} and equal to the models")
+        return 0
+    if args.db_command == "upgrade":
+        result = migrate.upgrade(engine, args.revision, sql=args.sql)
+    else:
+        result = migrate.downgrade(engine, args.revision, sql=args.sql)
+    if not args.sql:
+        print(f"schema {result.before or '(empty)'} -> {result.after}")
+    return 0
+
+
+def _logs_to_stderr() -> None:
+    """Airflow's logging setup (done when the connection is read) logs to stdout; move it."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+
+
+def _new_revision(args: argparse.Namespace) -> int:
+    """A new revision file in the package's versions folder (with --autogenerate: the differences
+    between the fantasy_db database, at head, and the models, as a first draft to review)."""
+    from alembic import command
+
+    from fantasy_jobs import migrate
+
+    head = migrate.head()
+    number = f"{int(head) + 1:04d}"
+    options = {"message": args.message, "rev_id": number, "autogenerate": args.autogenerate}
+    if args.autogenerate:
+        engine = _engine()
+        with engine.connect() as connection:
+            command.revision(migrate.alembic_config(connection=connection), **options)
+    else:
+        command.revision(migrate.alembic_config(), **options)
     return 0
 
 
@@ -192,9 +263,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fantasy-jobs", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the app tables on the fantasy_db database").set_defaults(
-        func=cmd_init_db
+    sub.add_parser(
+        "init-db", help="create or upgrade the app tables on the fantasy_db database (to head)"
+    ).set_defaults(func=cmd_init_db)
+    db = sub.add_parser(
+        "db", help="the database schema's revision: upgrade, downgrade, current, history, check"
     )
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="bring the schema to a revision (default: head)")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default head)")
+    down = db_sub.add_parser("downgrade", help="take the schema back to a revision")
+    down.add_argument("revision", help="target revision, or -1 for one step back")
+    for parser_ in (up, down):
+        parser_.add_argument("--sql", action="store_true", help="print the SQL it would run, change nothing")
+    db_sub.add_parser("current", help="the database's revision")
+    db_sub.add_parser("history", help="every revision, newest first")
+    db_sub.add_parser(
+        "check", help="exit 1 if the database is not at head or differs from the models (drift)"
+    )
+    revision = db_sub.add_parser("revision", help="write a new revision file (developers)")
+    revision.add_argument("-m", "--message", required=True, help="what the revision changes")
+    revision.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="draft it from the differences between the fantasy_db database (at head) and the models",
+    )
+    db.set_defaults(func=cmd_db)
     sub.add_parser("load-demo", help="create the tables and load the demo data once").set_defaults(
         func=cmd_load_demo
     )
@@ -252,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # import-time chatter
     from fantasy_jobs.errors import ConfigError, InvalidParamsError
 
     try:

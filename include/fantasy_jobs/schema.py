@@ -432,9 +432,11 @@ class TeamWeekScore(Base):
         UniqueConstraint("fantasy_team_id", "week"),
         # calculate_bonuses reads one week of every league
         Index("ix_team_week_scores_week_league", "week", "league_id"),
+        # league_analytics reads a league's weeks from its first changed one (revision 0002)
+        Index("ix_team_week_scores_league_week", "league_id", "week"),
     )
     id: Mapped[int] = _id()
-    league_id: Mapped[int] = mapped_column(BigId, index=True)
+    league_id: Mapped[int] = mapped_column(BigId)
     fantasy_team_id: Mapped[int] = mapped_column(BigId)
     week: Mapped[int] = mapped_column(Integer)
     points: Mapped[float] = mapped_column(Float, default=0.0)
@@ -978,8 +980,8 @@ CHANGE_TRIGGERS = {
     ],
 }
 """What feeds `scoring_changes` and (PostgreSQL) `analytics_changes`, `bonus_changes` and
-`consistency_changes`, per dialect: created (or
-replaced) by `create_all`."""
+`consistency_changes`, per dialect. Revisions create them (the baseline has them frozen); a change
+here is a new revision that runs the changed statements, or the drift test fails."""
 
 
 def install_change_triggers(engine: Engine) -> None:
@@ -1020,58 +1022,19 @@ def table_of(model: type[Base]) -> Table:
 
 
 def create_all(engine: Engine) -> list[str]:
-    """Create every table that does not exist yet, and the columns and indexes a newer version of
-    this model added to tables that do (safe to run again); returns the table names."""
-    from sqlalchemy import inspect
+    """Bring the database to the head revision (`fantasy_jobs.migrate.upgrade`: a new one created,
+    an older one upgraded, safe to run again); returns the app's table names."""
+    from fantasy_jobs.migrate import upgrade
 
-    existing = set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
-    Base.metadata.create_all(engine)
-    if existing:
-        add_missing_columns_and_indexes(engine, existing)
-    install_change_triggers(engine)
+    upgrade(engine)
     return sorted(Base.metadata.tables)
 
 
-def add_missing_columns_and_indexes(engine: Engine, tables: set[str] | None = None) -> list[str]:
-    """Bring tables made by an earlier version up to this model: `create_all` skips existing tables,
-    so a database made by an older `make run` would lack new columns. Adds each missing column
-    (NOT NULL only with a constant default) and index; never drops or alters anything. Returns
-    what was added, as "table.column" and index names."""
-    from sqlalchemy import inspect
-    from sqlalchemy.sql.elements import TextClause
-
-    added: list[str] = []
-    inspector = inspect(engine)
-    existing_tables = set(inspector.get_table_names()) if tables is None else tables
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            if table.name not in existing_tables:
-                continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                ddl = (
-                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
-                )
-                default = getattr(column.server_default, "arg", None)
-                constant = default.text if isinstance(default, TextClause) else default
-                if isinstance(constant, str):
-                    ddl += (
-                        f" DEFAULT {constant}"
-                        if constant.replace(".", "", 1).isdigit()
-                        else f" DEFAULT '{constant}'"
-                    )
-                    if not column.nullable:
-                        ddl += " NOT NULL"
-                conn.execute(text(ddl))
-                added.append(f"{table.name}.{column.name}")
-            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name not in indexes:
-                    index.create(conn, checkfirst=True)
-                    added.append(str(index.name))
-    return added
+def create_from_models(engine: Engine) -> None:
+    """The models' schema straight from this code, no migrations: what the drift test compares a
+    migrated database with (`fantasy-jobs db check` compares with the models themselves)."""
+    Base.metadata.create_all(engine)
+    install_change_triggers(engine)
 
 
 def drop_all(engine: Engine) -> None:
