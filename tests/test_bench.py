@@ -96,3 +96,18 @@ def test_results_are_written_as_json(bench):
     assert {"job", "scale", "seconds", "peak_rss_mb", "rows", "reference", "ratio"} <= set(written["jobs"][0])
     assert written["generation"]["tables"]["leagues"]["rows"] == SCALE
     assert len(written["jobs"]) == len(report["jobs"])
+
+
+def test_online_index_bench_builds_revision_0002_beside_scoring(postgres, tmp_path):
+    """`python -m bench.online_index` at S = 20: both builds measured beside real scoring runs, the
+    database at head with the index valid, no probe error. (Times are reported, never asserted.)"""
+    from bench.online_index import format_report, run
+
+    report = run(postgres, 20, tmp_path)
+    assert report["revision_after"] == "0002" and report["index_valid"] is True
+    assert [s["scenario"] for s in report["scenarios"]] == ["plain", "online"]
+    for scenario in report["scenarios"]:
+        assert scenario["probe_writes"] > 0 and scenario["probe_errors"] == []
+        assert scenario["scoring_runs"] >= 1 and set(scenario["scoring_exit_codes"]) == {0}
+    assert json.loads((tmp_path / "online-index-S20.json").read_text()) == report
+    assert "| online |" in format_report(report)

@@ -27,7 +27,7 @@ def cli(*args: str, db: str | None = None) -> subprocess.CompletedProcess:
 
 def test_init_load_run_on_sqlite(tmp_path):
     db = f"sqlite:///{tmp_path / 'app.db'}"
-    assert "tables ready" in cli("init-db", db=db).stdout
+    assert "schema upgraded (empty) -> " in cli("init-db", db=db).stdout
     first = cli("load-demo", db=db)
     assert first.returncode == 0 and "player_game_stats 1512" in first.stdout
     assert "already loaded" in cli("load-demo", db=db).stdout

@@ -6,7 +6,7 @@ process per core keeps the machine busy until its API server answers; it starts 
 does (conftest's `pytest_collection_finish`), so its first 10 minutes pass beside the rest of the
 suite, which loads the machine too. Then, in order:
 
-- every shell line of the README's Quick start, Command line, Operations and Live data sections
+- every shell line of the README's Quick start, Command line, Operations, Upgrading and Live data sections
   runs verbatim in `env -i bash` with only `source scripts/env.sh` before it and exits 0 (the
   lines that need the server while `make run` is up; Live data after it stopped, so no job can
   reach ESPN); `~/airflow` is never created;
@@ -50,7 +50,7 @@ from tests.support.postgres import free_port
 pytestmark = [pytest.mark.airflow_cli, pytest.mark.skipif(shutil.which("make") is None, reason="needs make")]
 CHROMIUM = Path("/usr/bin/chromium")
 FIRST_START = float(os.environ.get("FANTASY_FIRST_START_MINUTES", "10")) * 60
-SERVER_SECTIONS = ("Command line", "Operations")  # their lines run while make run is up
+SERVER_SECTIONS = ("Command line", "Operations", "Upgrading")  # their lines run while make run is up
 SKIPPED_LINES = {"make run": "the test's own make run", "make test": "this very suite"}
 
 
@@ -63,7 +63,7 @@ def readme_blocks() -> dict[str, list[str]]:
     sections = {
         title: body for title, body in re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
     }
-    wanted = {name: sections[name] for name in ("Quick start", "Command line", "Operations")}
+    wanted = {name: sections[name] for name in ("Quick start", *SERVER_SECTIONS)}
     wanted["Live data"] = sections["WNBA data from ESPN"].split("**Live data:**", 1)[1].split("\n**", 1)[0]
     blocks: dict[str, list[str]] = {}
     for name, body in wanted.items():

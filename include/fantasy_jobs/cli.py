@@ -132,8 +132,13 @@ def cmd_db(args: argparse.Namespace) -> int:
         result = migrate.upgrade(engine, args.revision, sql=args.sql)
     else:
         result = migrate.downgrade(engine, args.revision, sql=args.sql)
-    if not args.sql:
-        print(f"schema {result.before or '(empty)'} -> {result.after}")
+    if not args.sql:  # with --sql, stdout is the script alone
+        moved = result.before != result.after
+        print(
+            f"schema {result.before or '(empty)'} -> {result.after}"
+            if moved
+            else f"schema already at {result.after}"
+        )
     return 0
 
 
@@ -153,13 +158,21 @@ def _new_revision(args: argparse.Namespace) -> int:
 
     head = migrate.head()
     number = f"{int(head) + 1:04d}"
+    config = migrate.alembic_config()
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():  # the new file formatted as `make lint` wants it
+        config.set_section_option("post_write_hooks", "hooks", "ruff")
+        config.set_section_option("post_write_hooks", "ruff.type", "exec")
+        config.set_section_option("post_write_hooks", "ruff.executable", str(ruff))
+        config.set_section_option("post_write_hooks", "ruff.options", "format REVISION_SCRIPT_FILENAME")
     options = {"message": args.message, "rev_id": number, "autogenerate": args.autogenerate}
     if args.autogenerate:
         engine = _engine()
         with engine.connect() as connection:
-            command.revision(migrate.alembic_config(connection=connection), **options)
+            config.attributes["connection"] = connection
+            command.revision(config, **options)
     else:
-        command.revision(migrate.alembic_config(), **options)
+        command.revision(config, **options)
     return 0
 
 

@@ -17,6 +17,7 @@ import io
 import logging
 import re
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,7 +108,18 @@ def _upgrade_lock(engine: Engine) -> Iterator[Connection]:
     the commits of a revision's online steps); released when done, or by the server if killed."""
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+            # Polled, one short transaction a try: a session blocked in pg_advisory_lock keeps a
+            # snapshot open, and the other upgrade's CREATE INDEX CONCURRENTLY waits for every
+            # older snapshot to end, so the two would deadlock.
+            waited = 0.0
+            while not connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": UPGRADE_LOCK}
+            ).scalar():
+                connection.commit()
+                if waited % 30 == 0:
+                    log.info("another schema upgrade of this database is running; waiting for it")
+                time.sleep(0.5)
+                waited += 0.5
             connection.commit()
         try:
             yield connection
@@ -168,6 +180,7 @@ def _adopt(connection: Connection) -> None:
             f"the baseline with that version first (git checkout {BASELINE_COMMIT}; fantasy-jobs init-db), "
             "then run this again. Nothing was changed."
         )
+    connection.commit()  # the checks' reads
     with connection.begin():
         _write_baseline_triggers(connection)
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
@@ -193,6 +206,7 @@ def upgrade(engine: Engine, target: str = "head", *, sql: bool = False, out: Tex
             return _print_upgrade(engine, connection, before, legacy, target, out or sys.stdout)
         if legacy:
             _adopt(connection)
+            before = BASELINE  # from here on it is the baseline like any other
         command.upgrade(alembic_config(connection=connection, out=out), target)
         after = current_revision(connection)
         connection.commit()

@@ -1035,7 +1035,3 @@ def create_from_models(engine: Engine) -> None:
     migrated database with (`fantasy-jobs db check` compares with the models themselves)."""
     Base.metadata.create_all(engine)
     install_change_triggers(engine)
-
-
-def drop_all(engine: Engine) -> None:
-    Base.metadata.drop_all(engine)

@@ -10,13 +10,15 @@ the table until the build ends (minutes on `team_week_scores` at 100,000 leagues
 - `update_in_batches` rewrites a table a key range at a time, each range committed on its own;
   its `where` must exclude rows already done, so a killed run resumes where it stopped.
 
-On SQLite (the demo) the same calls run the plain statements: it has one writer at a time anyway.
+On SQLite (the demo) the same calls run the plain statements, in the upgrade's transaction: it has
+one writer at a time anyway.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import sqlalchemy as sa
 from alembic import op
@@ -116,10 +118,13 @@ def update_in_batches(
     if bounds[0] is None:
         return 0
     changed = 0
-    with op.get_context().autocommit_block():
+    # PostgreSQL: AUTOCOMMIT, each range its own transaction. SQLite has no transactional DDL in
+    # Alembic: the ranges run in the upgrade's one transaction (a demo-sized database).
+    online_ranges = op.get_context().autocommit_block() if dialect() == "postgresql" else nullcontext()
+    with online_ranges:
         bind = op.get_bind()
         for start in range(bounds[0], bounds[1] + 1, batch):
-            result = bind.execute(  # AUTOCOMMIT: each range is its own transaction
+            result = bind.execute(
                 sa.text(f"{statement} AND {key} >= :start AND {key} < :stop"),
                 {"start": start, "stop": start + batch},
             )
