@@ -134,6 +134,14 @@ def test_init_creates_the_pools_from_the_pools_file():
     assert "AIRFLOW_ADMIN_PASSWORD" in script and "passwords.json" in script
 
 
+def test_init_upgrades_the_app_schema_after_the_metadata():
+    script = SERVICES["airflow-init"]["command"][-1]
+    assert script.index("airflow db migrate") < script.index("fantasy-jobs db upgrade")
+    depends = SERVICES["airflow-init"]["depends_on"]
+    assert depends["app-postgres"] == {"condition": "service_healthy", "required": False}
+    assert {"redis", "airflow-postgres"} <= set(depends)
+
+
 def test_every_service_has_a_health_check():
     assert all("healthcheck" in service for service in SERVICES.values()), [
         n for n, s in SERVICES.items() if "healthcheck" not in s

@@ -235,6 +235,18 @@ def test_an_older_database_is_refused_with_what_it_lacks_and_left_unchanged(db_u
     engine.dispose()
 
 
+def test_a_database_upgraded_by_a_newer_version_is_refused_unchanged(engine, db_url):
+    """Code rolled back after a newer version upgraded the database: a clear refusal, no change."""
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {migrate.VERSION_TABLE} SET version_num = '0099'"))
+    for command in (("init-db",), ("db", "upgrade"), ("db", "downgrade", "-1")):
+        refused = cli(*command, db=airflow_uri(db_url))
+        assert refused.returncode == 1, command
+        assert "at revision 0099, which this code does not have" in refused.stderr, refused.stderr
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == "0099"
+
+
 def test_upgrade_sql_prints_the_statements_and_changes_nothing(db_url):
     engine = make_engine(db_url)
     printed = cli("db", "upgrade", "--sql", db=airflow_uri(db_url))

@@ -28,6 +28,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
@@ -100,6 +101,21 @@ def head() -> str:
 def current_revision(connection: Connection) -> str | None:
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
     return context.get_current_revision()
+
+
+def _known(revision: str | None) -> str | None:
+    """`revision` if this code has it; a database upgraded by a newer version is refused clearly."""
+    if revision is None:
+        return None
+    try:
+        script_directory().get_revision(revision)
+    except CommandError:
+        raise MigrationError(
+            f"the database is at revision {revision}, which this code does not have (its head is {head()}): "
+            "a newer version of fantasy-jobs upgraded it. Run that version, or downgrade with it first. "
+            "Nothing was changed."
+        ) from None
+    return revision
 
 
 @contextmanager
@@ -199,7 +215,7 @@ def upgrade(engine: Engine, target: str = "head", *, sql: bool = False, out: Tex
     """Bring the database to `target` (default: head). With `sql`, write the statements to `out`
     instead and change nothing (the database is only read, for where it stands)."""
     with _upgrade_lock(engine) as connection:
-        before = current_revision(connection)
+        before = _known(current_revision(connection))
         legacy = before is None and legacy_differences(connection) is not None
         connection.commit()
         if sql:
@@ -264,7 +280,7 @@ def _resolve_down(before: str, target: str) -> str:
 def downgrade(engine: Engine, target: str, *, sql: bool = False, out: TextIO | None = None) -> Upgrade:
     """Take the database back to `target` (a revision, or `-1` for one step), not below the baseline."""
     with _upgrade_lock(engine) as connection:
-        before = current_revision(connection)
+        before = _known(current_revision(connection))
         connection.commit()
         if before is None:
             raise MigrationError("this database has no schema version: nothing to downgrade")

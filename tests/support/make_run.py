@@ -60,7 +60,14 @@ def start_make_run(checkout: Path, env: dict[str, str], log: Path, *args: str) -
         stdout=handle,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C is a SIGINT to this group, as a terminal sends it
+        # as from a terminal: a suite started in the background (`make test &` in a script) has
+        # SIGINT ignored, which its children inherit and bash may not undo
+        preexec_fn=_sigint_as_in_a_terminal,
     )
+
+
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(what: str, check, timeout: float, log: Path | None = None):
