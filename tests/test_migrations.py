@@ -292,10 +292,13 @@ def index_state(conn, name: str) -> bool | None:
     ).scalar()
 
 
-def test_an_interrupted_concurrent_index_build_is_dropped_and_built_again(postgres):
-    """Revision 0002's CREATE INDEX CONCURRENTLY waits for an open writer; the upgrade process is
-    killed and its backend ended there (an INVALID index is left, the revision not recorded). The
-    next upgrade drops the invalid index, builds it and records 0002. The writer was never blocked."""
+@pytest.mark.parametrize("interruption", ["process killed", "connection cut"])
+def test_an_interrupted_concurrent_index_build_is_dropped_and_built_again(postgres, interruption):
+    """Revision 0002's CREATE INDEX CONCURRENTLY waits for an open writer; there the upgrade process
+    is SIGKILLed and its backend ended, or only its backend ended (the database gone from under a
+    live process: it exits 1 with that error). Either way an INVALID index is left and the revision
+    is not recorded; the next upgrade drops the invalid index, builds it and records 0002. No
+    write was blocked meanwhile."""
     url = postgres.url(postgres.create_database())
     engine = make_engine(url)
     migrate.upgrade(engine, migrate.BASELINE)
@@ -336,10 +339,16 @@ def test_an_interrupted_concurrent_index_build_is_dropped_and_built_again(postgr
         started = time.perf_counter()
         other.execute(text("UPDATE team_week_scores SET points = points + 1 WHERE fantasy_team_id = 2"))
         assert time.perf_counter() - started < 1.0
-    os.kill(upgrade.pid, signal.SIGKILL)
-    upgrade.wait(30)
+    if interruption == "process killed":
+        os.kill(upgrade.pid, signal.SIGKILL)
+        upgrade.wait(30)
     watcher.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": build_pid})
     watcher.commit()
+    if interruption == "connection cut":
+        _, err = upgrade.communicate(timeout=60)
+        assert upgrade.returncode == 1
+        last = err.decode().strip().splitlines()[-1]
+        assert last.startswith("error: OperationalError") and "terminating connection" in last, last
     writer.commit()
     writer.close()
     assert index_state(watcher, "ix_team_week_scores_league_week") is False

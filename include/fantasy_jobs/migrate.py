@@ -31,6 +31,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from fantasy_jobs.errors import PermanentJobError
 from fantasy_jobs.schema import CHANGE_TRIGGERS, Base
@@ -141,9 +142,14 @@ def _upgrade_lock(engine: Engine) -> Iterator[Connection]:
             yield connection
         finally:
             if connection.dialect.name == "postgresql" and not connection.closed:
-                connection.rollback()
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
-                connection.commit()
+                try:
+                    connection.rollback()
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+                    connection.commit()
+                except DBAPIError as exc:  # the server went away: it ended the session and its lock
+                    log.warning(
+                        "upgrade lock not released (%s): the session is gone, and its lock with it", exc
+                    )
 
 
 def _baseline_module() -> Any:
