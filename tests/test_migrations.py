@@ -348,7 +348,8 @@ def test_an_interrupted_concurrent_index_build_is_dropped_and_built_again(postgr
         _, err = upgrade.communicate(timeout=60)
         assert upgrade.returncode == 1
         last = err.decode().strip().splitlines()[-1]
-        assert last.startswith("error: OperationalError") and "terminating connection" in last, last
+        assert last.startswith("error: upgrade stopped: AdminShutdown: terminating connection"), last
+        assert "run `fantasy-jobs db upgrade` again" in last
     writer.commit()
     writer.close()
     assert index_state(watcher, "ix_team_week_scores_league_week") is False

@@ -210,6 +210,29 @@ def _adopt(connection: Connection) -> None:
     log.info("database made before migrations: recognised as the baseline %s and stamped", BASELINE)
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    """The first error of a chain: Alembic's clean-up after a lost connection raises its own
+    (PendingRollbackError) over the one that says what happened."""
+    while (earlier := exc.__cause__ or exc.__context__) is not None:
+        exc = earlier
+    return exc
+
+
+@contextmanager
+def _stopped_midway(action: str) -> Iterator[None]:
+    try:
+        yield
+    except MigrationError:
+        raise
+    except Exception as exc:
+        cause = _root_cause(exc)
+        raise MigrationError(
+            f"{action} stopped: {type(cause).__name__}: {str(cause).strip().splitlines()[0]}. Revisions "
+            f"finished before it stay recorded; run `fantasy-jobs db {action}` again to go on (an online "
+            "index build cut short is dropped and built again)."
+        ) from exc
+
+
 @dataclass
 class Upgrade:
     before: str | None
@@ -229,7 +252,8 @@ def upgrade(engine: Engine, target: str = "head", *, sql: bool = False, out: Tex
         if legacy:
             _adopt(connection)
             before = BASELINE  # from here on it is the baseline like any other
-        command.upgrade(alembic_config(connection=connection, out=out), target)
+        with _stopped_midway("upgrade"):
+            command.upgrade(alembic_config(connection=connection, out=out), target)
         after = current_revision(connection)
         connection.commit()
     if after != before:
@@ -294,7 +318,8 @@ def downgrade(engine: Engine, target: str, *, sql: bool = False, out: TextIO | N
         if sql:
             command.downgrade(alembic_config(engine=engine, out=out), f"{before}:{revision}", sql=True)
             return Upgrade(before, before)
-        command.downgrade(alembic_config(connection=connection, out=out), revision)
+        with _stopped_midway("downgrade"):
+            command.downgrade(alembic_config(connection=connection, out=out), revision)
         after = current_revision(connection)
         connection.commit()
     log.info("app database schema: %s -> %s", before, after)
